@@ -1,0 +1,43 @@
+# Two commands for a fresh machine: `make run` and `make test`. Everything else builds on them.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+export QT_QPA_PLATFORM ?= $(if $(DISPLAY)$(WAYLAND_DISPLAY),,offscreen)
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+
+.PHONY: run test lint bench screenshots bundle bundle-test clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev,bundle]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/xray-desktop gui
+
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: $(STAMP)
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m benchmarks
+
+screenshots: $(STAMP)
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m xray_desktop.ui.screenshots docs/screenshots
+
+bundle: $(STAMP)
+	$(BIN)/pyinstaller --noconfirm --clean --distpath dist --workpath build installer/xray_desktop.spec
+
+bundle-test: bundle
+	QT_QPA_PLATFORM=offscreen dist/XRayDesktop/xray-desktop-cli self-test
+
+clean:
+	rm -rf build dist .pytest_cache

@@ -1,0 +1,76 @@
+"""Values that travel from the analysis service to the window, the CLI, reports and history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+import numpy as np
+
+from xray_desktop.imaging.radiograph import Radiograph
+
+
+class TaskStatus(StrEnum):
+    OK = "ok"
+    NOT_INSTALLED = "not_installed"  # normal state: no model registered/active for the task
+    UNAVAILABLE = "unavailable"  # a model is registered but missing, corrupt or incompatible
+
+
+@dataclass
+class TaskResult:
+    task: str
+    status: TaskStatus
+    message: str = ""  # the reason when status is not OK, shown as-is
+    model_id: str | None = None
+    model_name: str | None = None
+    model_version: str | None = None
+    model_sha256: str | None = None
+    validation_auc: float | None = None  # from the registry's recorded evaluation
+    validation_data: str | None = None  # what that AUC was measured on
+    probability: float | None = None  # calibrated (temperature applied when the registry has one)
+    threshold: float | None = None
+    decision: bool | None = None  # True = condition present at the threshold
+    label: str | None = None  # e.g. "Pneumonia" or "Normal"
+    method: str | None = None  # explanation method used, if any
+    heatmap: np.ndarray | None = None  # float32 HxW in [0, 1], at the image's resolution
+    boxes: list[tuple[int, int, int, int]] = field(default_factory=list)  # x, y, w, h (fracture)
+    predict_seconds: float | None = None
+    explain_seconds: float | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "task": self.task,
+            "status": self.status.value,
+            "message": self.message,
+            "model_id": self.model_id,
+            "probability": None if self.probability is None else round(float(self.probability), 6),
+            "decision": None if self.decision is None else ("positive" if self.decision else "negative"),
+            "label": self.label,
+            "threshold": self.threshold,
+        }
+
+
+@dataclass
+class AnalysisResult:
+    path: str
+    image: Radiograph | None = None
+    results: list[TaskResult] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    error: str | None = None  # the file could not be used at all
+
+    @property
+    def image_sha256(self) -> str | None:
+        return self.image.sha256 if self.image is not None else None
+
+    def result_for(self, task: str) -> TaskResult | None:
+        return next((r for r in self.results if r.task == task), None)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "sha256": self.image_sha256,
+            "results": [r.to_json() for r in self.results],
+            "warnings": list(self.warnings),
+            "error": self.error,
+        }
