@@ -1,0 +1,371 @@
+"""The training wizard end to end on a tiny generated dataset: scan, train (and cancel), evaluate, register,
+then the registered model analyses an image through the same service and window the app uses."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtWidgets import QMessageBox, QWizard
+from ui_support import DialogRecorder, RecordingAudit, doctor_session
+
+from xray_desktop.errors import NotAllowedError
+from xray_desktop.models.manager import ModelManager
+from xray_desktop.models.registry import Registry
+from xray_desktop.progress import Cancelled
+from xray_desktop.security.permissions import Role
+from xray_desktop.services.analyze import analyze_image
+from xray_desktop.services.results import TaskStatus
+from xray_desktop.services.session import Session
+from xray_desktop.ui.training_wizard import open_training_wizard
+from xray_desktop.ui.training_wizard.wizard import PageId, TrainingWizard
+from xray_desktop.ui.training_wizard.worker import JobWorker
+
+pytestmark = pytest.mark.slow
+
+TIMEOUT_MS = 180000
+
+
+@pytest.fixture
+def models_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty models folder (registry with no models) that the app and the packaging both use."""
+    folder = tmp_path / "models"
+    Registry.empty(folder / "registry.json").save()
+    monkeypatch.setenv("XRAY_DESKTOP_MODELS", str(folder))
+    return folder
+
+
+@pytest.fixture
+def dialogs(monkeypatch: pytest.MonkeyPatch) -> DialogRecorder:
+    recorder = DialogRecorder()
+    monkeypatch.setattr(QMessageBox, "critical", recorder)
+    monkeypatch.setattr(QMessageBox, "warning", recorder)
+    return recorder
+
+
+def admin_session(audit: RecordingAudit | None = None) -> Session:
+    return Session(username="admin-test", role=Role.ADMIN, audit=audit)
+
+
+def grab(widget, path: Path) -> Path:
+    widget.grab().save(str(path))
+    return path
+
+
+def fill_data_page(qtbot, wizard: TrainingWizard, root: Path) -> None:
+    page = wizard.data_page
+    page.set_location(root)
+    qtbot.waitUntil(lambda: page.survey is not None and not page.scanning(), timeout=TIMEOUT_MS)
+    page.set_label("normal", 0)
+    page.set_label("abnormal", 1)
+    assert page.isComplete()
+    wizard.next()
+    assert wizard.currentId() == PageId.MODEL
+
+
+def fill_model_page(wizard: TrainingWizard, epochs: int) -> None:
+    page = wizard.model_page
+    page.task.setCurrentIndex(page.task.findData("pneumonia"))
+    page.backbone.setCurrentIndex(page.backbone.findData("small_cnn"))
+    page.input_size.setValue(32)
+    page.regimen.setCurrentIndex(page.regimen.findData("quick"))
+    page.epochs.setValue(epochs)
+    page.learning_rate.setValue(0.01)
+    page.batch_size.setValue(8)
+    wizard.next()
+    assert wizard.currentId() == PageId.TRAIN
+
+
+# ----- the worker's signal contract -------------------------------------------------------------------------
+
+
+def test_worker_emits_started_progress_result_finished_in_order(qtbot) -> None:
+    def job(progress, emit_epoch):
+        progress.update(1, 2, "half")
+        emit_epoch("epoch-1")
+        return 42
+
+    worker = JobWorker(job)
+    results: list[object] = []
+    worker.result.connect(results.append)
+    with qtbot.waitSignals(
+        [worker.started, worker.progress, worker.epoch, worker.result, worker.finished], order="strict"
+    ):
+        worker.run()  # synchronously, so coverage sees the body
+    assert results == [42]
+
+
+def test_worker_reports_failures_and_cancellation_with_the_partial_value(qtbot) -> None:
+    failing = JobWorker(lambda progress, _e: 1 / 0)
+    errors: list[object] = []
+    failing.failed.connect(errors.append)
+    with qtbot.waitSignals([failing.failed, failing.finished], order="strict"):
+        failing.run()
+    assert len(errors) == 1 and isinstance(errors[0], ZeroDivisionError)
+
+    def stops_early(progress, _e):
+        progress.cancel()
+        return "best so far"
+
+    partial = JobWorker(stops_early)
+    kept: list[object] = []
+    partial.cancelled.connect(kept.append)
+    partial.result.connect(lambda value: pytest.fail(f"a cancelled job must not report a result ({value})"))
+    with qtbot.waitSignals([partial.cancelled, partial.finished], order="strict"):
+        partial.run()
+    assert kept == ["best so far"]
+
+    def raises(progress, _e):
+        raise Cancelled()
+
+    nothing = JobWorker(raises)
+    kept.clear()
+    nothing.cancelled.connect(kept.append)
+    with qtbot.waitSignals([nothing.cancelled, nothing.finished], order="strict"):
+        nothing.run()
+    assert kept == [None]
+
+
+# ----- permissions --------------------------------------------------------------------------------------------
+
+
+def test_students_cannot_open_the_wizard_and_doctors_cannot_activate(qtbot) -> None:
+    with pytest.raises(NotAllowedError, match="not allowed to train"):
+        TrainingWizard(Session("student-test", Role.STUDENT))
+    wizard = TrainingWizard(doctor_session())
+    qtbot.addWidget(wizard)
+    assert not wizard.register_page.make_active.isEnabled()
+    admin = TrainingWizard(admin_session())
+    qtbot.addWidget(admin)
+    assert admin.register_page.make_active.isEnabled()
+
+
+def test_data_page_shows_counts_thumbnails_and_warnings(qtbot, class_folders, tmp_path: Path) -> None:
+    root = class_folders({"normal": 20, "abnormal": 6})
+    (root / "normal" / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"truncated" * 10)
+    wizard = TrainingWizard(doctor_session())
+    qtbot.addWidget(wizard)
+    wizard.show()
+    page = wizard.data_page
+    page.set_location(root)
+    qtbot.waitUntil(lambda: page.survey is not None and not page.scanning(), timeout=TIMEOUT_MS)
+    rows = {page.table.item(r, 0).text(): int(page.table.item(r, 1).text()) for r in range(page.table.rowCount())}
+    assert rows == {"abnormal": 6, "normal": 21}
+    assert not page.table.cellWidget(0, 3).pixmap().isNull(), "each class shows sample thumbnails"
+    page.location.setText(str(root.parent))
+    assert not page.isComplete(), "a typed path must be scanned before going on"
+    page.location.setText(str(root))
+    page.set_label("normal", 0)
+    page.set_label("abnormal", 1)
+    text = page.warnings.text()
+    assert "Imbalanced labels 21 : 6" in text and "unreadable" in text and "broken.png" in text
+    assert page.isComplete()
+    page.set_label("abnormal", None)  # ignoring the only positive class leaves one label: cannot go on
+    assert not page.isComplete()
+    assert "training needs both" in page.warnings.text()
+    assert grab(wizard, tmp_path / "wizard-data-warnings.png").stat().st_size > 0
+
+
+# ----- the whole wizard ------------------------------------------------------------------------------------------
+
+
+def test_whole_wizard_trains_evaluates_registers_and_the_window_uses_the_model(
+    qtbot, class_folders, models_dir: Path, tmp_path: Path, dialogs
+) -> None:
+    from xray_desktop.ui.main_window import MainWindow
+
+    root = class_folders({"normal": 12, "abnormal": 12})
+    audit = RecordingAudit()
+    session = admin_session(audit)
+    window = MainWindow(session)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    shots: list[Path] = []
+
+    wizard = open_training_wizard(window)
+    qtbot.waitExposed(wizard)
+    assert not wizard.isModal(), "the main window stays usable while the wizard trains"
+    fill_data_page(qtbot, wizard, root)
+    shots.append(grab(wizard, tmp_path / "wizard-model.png"))
+    assert wizard.model_page.preview.pixmap() is not None and not wizard.model_page.preview.pixmap().isNull()
+    fill_model_page(wizard, epochs=2)
+
+    train = wizard.train_page
+    assert not train.isComplete()
+    train.start_button.click()
+    assert not wizard.button(QWizard.WizardButton.BackButton).isEnabled(), "no going back mid-training"
+    qtbot.waitUntil(train.isComplete, timeout=TIMEOUT_MS)
+    outcome = wizard.state.outcome
+    assert outcome is not None and not outcome.cancelled and outcome.epochs_run == 2
+    assert [int(m.epoch) for m in train.curves.epochs] == [1, 2], "one curve point per finished epoch"
+    assert np.isfinite(train.curves.series("loss")).all()
+    assert train.epoch_bar.value() == 2
+    assert "Training finished" in train.log.toPlainText()
+    assert (wizard.state.run_dir / "recipe.toml").is_file() and outcome.checkpoint.is_file()
+    shots.append(grab(wizard, tmp_path / "wizard-train.png"))
+
+    wizard.next()
+    evaluate = wizard.evaluate_page
+    qtbot.waitUntil(evaluate.isComplete, timeout=TIMEOUT_MS)
+    view = wizard.state.evaluation
+    ev = view.evaluation
+    assert f"threshold {ev.at_threshold.threshold:.3f}" in evaluate.headline.text()
+    assert f"sensitivity {ev.at_threshold.sensitivity:.3f}" in evaluate.headline.text()
+    assert f"specificity {ev.at_threshold.specificity:.3f}" in evaluate.headline.text()
+    assert sorted(view.plots) == ["confusion", "reliability", "roc"] and all(p.is_file() for p in view.plots.values())
+    assert sum(e.n for e in view.per_class) == ev.n
+    assert sum(e.errors for e in view.per_class) == ev.at_threshold.confusion["fp"] + ev.at_threshold.confusion["fn"]
+    for mistake in view.mistakes:
+        assert mistake.overlay.dtype == np.uint8 and mistake.overlay.shape[2] == 3
+    shots.append(grab(wizard, tmp_path / "wizard-evaluate.png"))
+
+    wizard.next()
+    register = wizard.register_page
+    assert not register.isComplete()
+    register.name.setText("Wizard test model")
+    register.version.setText("0.1.0")
+    register.notes.setPlainText("Trained by the wizard test on generated squares.")
+    register.make_active.setChecked(True)
+    with (
+        qtbot.waitSignal(window.modelsReady, timeout=TIMEOUT_MS) as reloaded,
+        qtbot.waitSignal(wizard.modelRegistered, timeout=TIMEOUT_MS) as registered,
+    ):
+        register.register_button.click()
+    entry = registered.args[0]
+    assert reloaded.args[0].ready == ["pneumonia"], "the window reloads the registry and warms the new model up"
+    qtbot.waitUntil(register.isComplete, timeout=TIMEOUT_MS)
+    shots.append(grab(wizard, tmp_path / "wizard-register.png"))
+    assert entry.id == "pneumonia-small_cnn-32-v0.1.0" and entry.display_name == "Wizard test model"
+    registry = Registry.load(models_dir / "registry.json")
+    assert registry.active_models["pneumonia"] == entry.id
+    recorded = registry.get(entry.id).validation
+    assert recorded["auc"] == round(ev.auc, 4), "the card records the numbers the Evaluate page showed"
+    assert recorded["threshold"] == round(ev.at_threshold.threshold, 4)
+    card = (models_dir / f"{entry.id}.md").read_text(encoding="utf-8")
+    assert "Wizard test model" in card and "Trained by the wizard test" in card
+    assert any(event == "model_registered" for _, event, _ in audit.events)
+    assert wizard.button(QWizard.WizardButton.FinishButton).isEnabled()
+
+    image = sorted((root / "abnormal").iterdir())[0]
+    analysis = analyze_image(session, image, manager=ModelManager(Registry.load()), tasks=["pneumonia"])
+    result = analysis.result_for("pneumonia")
+    assert result.status is TaskStatus.OK and result.model_id == entry.id
+    assert 0.0 <= result.probability <= 1.0 and result.heatmap is not None
+
+    with qtbot.waitSignal(window.analysisShown, timeout=TIMEOUT_MS) as shown:
+        window.open_path(image)
+    assert shown.args[0].result_for("pneumonia").model_id == entry.id
+    cards = [c for c in window.results.cards() if c.task == "pneumonia"]
+    assert cards and "Wizard test model" in " ".join(
+        lbl.text() for lbl in cards[0].findChildren(type(window.status_label))
+    )
+
+    wizard.button(QWizard.WizardButton.FinishButton).click()
+    for shot in shots:
+        assert shot.stat().st_size > 5000, f"{shot.name} rendered"
+    window.close()
+    assert not dialogs.calls
+
+
+def test_cancel_mid_training_keeps_the_best_checkpoint_and_can_be_evaluated(
+    qtbot, class_folders, models_dir: Path
+) -> None:
+    root = class_folders({"normal": 12, "abnormal": 12})
+    wizard = TrainingWizard(doctor_session())
+    qtbot.addWidget(wizard)
+    wizard.show()
+    fill_data_page(qtbot, wizard, root)
+    fill_model_page(wizard, epochs=200)
+    train = wizard.train_page
+    train.start_button.click()
+    qtbot.waitUntil(lambda: len(train.curves.epochs) >= 1, timeout=TIMEOUT_MS)
+    with qtbot.waitSignal(train.job.worker.cancelled, timeout=TIMEOUT_MS) as cancelled:
+        train.cancel_button.click()
+    outcome = cancelled.args[0]
+    qtbot.waitUntil(train.isComplete, timeout=TIMEOUT_MS)
+    assert outcome is wizard.state.outcome and outcome.cancelled
+    assert 1 <= outcome.epochs_run < 200
+    assert outcome.checkpoint.is_file(), "the best checkpoint so far is kept"
+    assert "best checkpoint kept" in train.log.toPlainText()
+    wizard.next()
+    qtbot.waitUntil(wizard.evaluate_page.isComplete, timeout=TIMEOUT_MS)
+    assert wizard.state.evaluation.evaluation.n == len(outcome.validation.labels)
+
+
+def test_closing_the_wizard_mid_training_cancels_and_waits(qtbot, class_folders, models_dir: Path) -> None:
+    root = class_folders({"normal": 12, "abnormal": 12})
+    wizard = TrainingWizard(doctor_session())
+    qtbot.addWidget(wizard)
+    wizard.show()
+    fill_data_page(qtbot, wizard, root)
+    fill_model_page(wizard, epochs=200)
+    wizard.train_page.start_button.click()
+    qtbot.waitUntil(lambda: wizard.train_page.status.text().startswith("epoch"), timeout=TIMEOUT_MS)
+    wizard.reject()
+    assert wizard.isVisible(), "it stays open until the training thread reached a cancel point"
+    qtbot.waitUntil(lambda: not wizard.isVisible(), timeout=TIMEOUT_MS)
+    assert not wizard.busy() and not wizard.train_page.job.thread.isRunning()
+
+
+def test_closing_the_main_window_mid_training_stops_training_first(
+    qtbot, class_folders, models_dir: Path, dialogs
+) -> None:
+    from xray_desktop.ui.main_window import MainWindow
+
+    root = class_folders({"normal": 12, "abnormal": 12})
+    window = MainWindow(doctor_session())
+    qtbot.addWidget(window)
+    window.show()
+    wizard = open_training_wizard(window)
+    fill_data_page(qtbot, wizard, root)
+    fill_model_page(wizard, epochs=200)
+    wizard.train_page.start_button.click()
+    qtbot.waitUntil(lambda: wizard.train_page.status.text().startswith("epoch"), timeout=TIMEOUT_MS)
+    thread = wizard.train_page.job.thread
+    window.close()
+    assert window.isVisible(), "the window waits for the training thread's next cancel point"
+    qtbot.waitUntil(lambda: not window.isVisible(), timeout=TIMEOUT_MS)
+    assert not thread.isRunning() and not window.models.running
+
+
+def test_register_page_suggests_a_version_that_is_not_registered_yet(
+    qtbot, models_dir: Path, tiny_square_model
+) -> None:
+    from conftest import write_model_entry
+
+    write_model_entry(models_dir, tiny_square_model, "pneumonia", "pneumonia-small_cnn-32-v1.0.0")
+    wizard = TrainingWizard(doctor_session())
+    qtbot.addWidget(wizard)
+    wizard.state.raw_recipe = {"task": "pneumonia", "backbone": "small_cnn", "input_size": [32, 32]}
+    wizard.register_page.initializePage()
+    assert wizard.register_page.version.text() == "1.0.1"
+    wizard.register_page.version.setText("1.0.0")
+    assert "already registered" in wizard.register_page.model_id.text()
+    assert not wizard.register_page.can_register()
+
+
+def test_opening_the_wizard_does_not_load_tensorflow(tmp_path: Path) -> None:
+    """The window must appear before TensorFlow loads; the wizard imports it only when training starts."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from PySide6.QtWidgets import QApplication\n"
+        "app = QApplication([])\n"
+        "from xray_desktop.security.permissions import Role\n"
+        "from xray_desktop.services.session import Session\n"
+        "from xray_desktop.ui.training_wizard.wizard import TrainingWizard\n"
+        "wizard = TrainingWizard(Session('dr', Role.DOCTOR))\n"
+        "wizard.show(); app.processEvents()\n"
+        "print(sorted(m for m in ('tensorflow', 'keras') if m in sys.modules))\n"
+    )
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XRAY_DESKTOP_HOME": str(tmp_path / "home")}
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "[]"

@@ -1,0 +1,209 @@
+"""The wizard's long work as plain functions of plain values (Qt-free; the worker runs them on a QThread).
+
+Each one drives the training core exactly as the CLI does: `trainer.train`, then the same
+evaluation pieces `packaging.package_run` uses (so the Evaluate page shows the numbers the
+card will record), then `package_run` itself to write the model, card and registry entry.
+TensorFlow is imported inside the functions, never when the wizard is opened.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from xray_desktop import paths
+from xray_desktop.errors import InputError
+from xray_desktop.progress import Progress
+from xray_desktop.security.permissions import Permission
+from xray_desktop.services.session import Session
+from xray_desktop.training.recipes import Augmentation, Recipe
+
+WORST_PER_KIND = 3  # false positives and false negatives shown on the Evaluate page
+
+
+@dataclass
+class TrainRequest:
+    recipe: Recipe
+    data_root: Path
+    run_dir: Path
+    weights: Path | None = None
+
+
+def run_training(request: TrainRequest, progress: Progress, on_epoch: Callable[[Any], None] | None = None) -> Any:
+    """`trainer.train` as the CLI calls it; returns its TrainOutcome (`cancelled` set when stopped early)."""
+    from xray_desktop.training.trainer import train
+
+    return train(
+        request.recipe,
+        request.data_root,
+        request.run_dir,
+        weights=request.weights,
+        progress=progress,
+        on_epoch=on_epoch,
+    )
+
+
+@dataclass
+class ClassErrors:
+    """Errors at the chosen threshold for one source class (e.g. one KL grade)."""
+
+    source_class: str
+    label: int
+    n: int
+    errors: int
+
+    @property
+    def rate(self) -> float:
+        return self.errors / self.n if self.n else 0.0
+
+
+@dataclass
+class Mistake:
+    """One misclassified validation image with its Grad-CAM overlay (RGB uint8)."""
+
+    path: Path
+    source_class: str
+    label: int
+    probability: float  # calibrated
+    overlay: np.ndarray
+    kind: str  # "false positive" or "false negative"
+
+
+@dataclass
+class EvaluationView:
+    """What the Evaluate page shows; every number comes from `training.evaluation` on the validation split."""
+
+    evaluation: Any  # training.evaluation.Evaluation
+    plots: dict[str, Path]  # "roc" / "confusion" / "reliability" -> PNG written by training.plots
+    data: str  # what the figures were measured on
+    fingerprint: str
+    per_class: list[ClassErrors] = field(default_factory=list)
+    mistakes: list[Mistake] = field(default_factory=list)
+
+
+def checkpoint_of(run_dir: Path) -> Path:
+    """The best checkpoint named by the run record (the file `package_run` will ship)."""
+    record_path = run_dir / "run.json"
+    if not record_path.is_file():
+        raise InputError(f"{run_dir}: no run.json; the run did not finish an epoch")
+    record = json.loads(record_path.read_text(encoding="utf-8"))
+    checkpoint = run_dir / record["checkpoint"]
+    if not checkpoint.is_file():
+        raise InputError(f"{checkpoint}: checkpoint missing")
+    return checkpoint
+
+
+def evaluate_run(recipe: Recipe, run_dir: Path, data_root: Path, progress: Progress) -> EvaluationView:
+    """Predict the best checkpoint on the recipe's validation split; plots, per-class errors, worst mistakes."""
+    import keras
+
+    from xray_desktop.training.arrays import load_images
+    from xray_desktop.training.data_plan import plan_data
+    from xray_desktop.training.evaluation import apply_temperature, evaluate_predictions
+    from xray_desktop.training.pipeline import predict_planes
+    from xray_desktop.training.plots import save_plots
+
+    checkpoint = checkpoint_of(run_dir)
+    plan = plan_data(recipe, data_root)
+    validation = load_images(plan.split.validation, plan.spec, paths.data_home() / "training_cache", progress)
+    progress.check_cancelled()
+    progress.update(0, None, f"predicting {len(validation.planes)} validation images")
+    model = keras.saving.load_model(checkpoint, compile=False)
+    p_raw = predict_planes(model, validation.planes, plan.spec)
+    evaluation = evaluate_predictions(validation.labels, p_raw)
+    p_cal = apply_temperature(p_raw, evaluation.temperature)
+    written = save_plots(validation.labels, p_raw, p_cal, evaluation, run_dir / "evaluation")
+    plots = {kind: run_dir / name for kind, name in written.items()}
+    threshold = evaluation.at_threshold.threshold
+    predicted = (p_cal >= threshold).astype(int)
+    truth = validation.labels.astype(int)
+    per_class = []
+    for cls in sorted({s.source_class for s in validation.samples}):
+        idx = [i for i, s in enumerate(validation.samples) if s.source_class == cls]
+        per_class.append(
+            ClassErrors(cls, int(truth[idx[0]]), len(idx), int(sum(predicted[i] != truth[i] for i in idx)))
+        )
+    progress.check_cancelled()
+    progress.update(0, None, "explaining the worst mistakes")
+    mistakes = _worst_mistakes(model, validation, p_cal, threshold, plan.spec)
+    return EvaluationView(evaluation, plots, plan.validation_description, plan.split.fingerprint, per_class, mistakes)
+
+
+def _worst_mistakes(model: Any, validation: Any, p_cal: np.ndarray, threshold: float, spec: Any) -> list[Mistake]:
+    from xray_desktop.explain.cam import CamExplainer
+    from xray_desktop.explain.overlay import render_overlay
+    from xray_desktop.imaging.preprocess import restore_map
+    from xray_desktop.training.arrays import model_input
+
+    truth = validation.labels.astype(int)
+    false_pos = [i for i in np.argsort(-p_cal) if truth[i] == 0 and p_cal[i] >= threshold][:WORST_PER_KIND]
+    false_neg = [i for i in np.argsort(p_cal) if truth[i] == 1 and p_cal[i] < threshold][:WORST_PER_KIND]
+    if not false_pos and not false_neg:
+        return []
+    explainer = CamExplainer(model, "gradcam")
+    out = []
+    for kind, indices in (("false positive", false_pos), ("false negative", false_neg)):
+        for i in indices:
+            plane = validation.planes[int(i)]
+            _, maps = explainer(model_input(plane, spec)[None])
+            heat = np.clip(restore_map(maps[0], spec, plane.shape), 0.0, 1.0)
+            sample = validation.samples[int(i)]
+            out.append(
+                Mistake(
+                    sample.path, sample.source_class, int(truth[i]), float(p_cal[i]), render_overlay(plane, heat), kind
+                )
+            )
+    return out
+
+
+def register_model(
+    session: Session, recipe: Recipe, run_dir: Path, data_root: Path, activate: bool, progress: Progress
+) -> Any:
+    """`package_run`: model file, card and registry entry. Activating needs the manage-models permission.
+
+    Raises:
+        NotAllowedError: the session may not train (or may not activate models).
+        InputError: a model with this id is already registered (change the version).
+    """
+    session.require(Permission.TRAIN)
+    if activate:
+        session.require(Permission.MANAGE_MODELS)
+    from xray_desktop.models.registry import Registry
+    from xray_desktop.training.packaging import package_run
+
+    registry_file = paths.registry_path()
+    if registry_file.is_file() and Registry.load(registry_file).find(recipe.model_id) is not None:
+        raise InputError(
+            f"{registry_file}: a model with id {recipe.model_id!r} is already registered; choose another version"
+        )
+    packaged = package_run(recipe, run_dir, data_root, activate=activate, progress=progress)
+    session.record(
+        "model_registered",
+        model_id=packaged.entry.id,
+        sha256=packaged.entry.sha256,
+        task=packaged.entry.task,
+        activated=activate,
+        validation_auc=round(packaged.evaluation.auc, 4),
+        run_dir=str(run_dir),
+    )
+    return packaged
+
+
+def augment_preview(
+    planes: list[np.ndarray], settings: Augmentation, size: int, seed: int, copies: int = 3
+) -> list[list[np.ndarray]]:
+    """Per sample plane: [the plane at `size`, then `copies` augmented versions] from the core's albumentations pipeline."""
+    from xray_desktop.training.augment import augment_plane, build_augmenter
+
+    augmenter = build_augmenter(settings, seed)
+    rows = []
+    for plane in planes:
+        resized = cv2.resize(plane.astype(np.float32), (size, size), interpolation=cv2.INTER_AREA)
+        rows.append([resized] + [augment_plane(augmenter, resized) for _ in range(copies)])
+    return rows
