@@ -60,8 +60,8 @@ class EncryptedStore:
             if self.path.exists():
                 current = self.path.read_bytes()
                 self._decode(current, self.path)  # refuse to overwrite a file we cannot read
-                atomic_write_bytes(self.backup_path, current)
-            atomic_write_bytes(self.path, blob)
+                atomic_write_bytes(self.backup_path, current, permissions=0o600)
+            atomic_write_bytes(self.path, blob, permissions=0o600)
 
     def load_backup(self) -> dict[str, Any]:
         """The last good copy kept before the most recent save (for recovery tools)."""

@@ -11,15 +11,20 @@ from typing import IO
 
 
 @contextlib.contextmanager
-def atomic_open(path: str | os.PathLike[str], mode: str = "w", **kwargs: object) -> Iterator[IO]:
+def atomic_open(
+    path: str | os.PathLike[str], mode: str = "w", *, permissions: int | None = None, **kwargs: object
+) -> Iterator[IO]:
     """Open a temporary file beside `path`; on success fsync it and rename it over `path`.
 
-    On any exception the temporary file is removed and `path` is untouched.
+    On any exception the temporary file is removed and `path` is untouched. The new file keeps the
+    old file's permissions, else gets `permissions`, else the usual umask-based default (mkstemp's
+    0600 would make shared files such as the model registry unreadable to other users).
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
+        os.chmod(tmp_name, _permissions_for(target, permissions))
         with os.fdopen(fd, mode, **kwargs) as handle:  # type: ignore[call-overload]
             yield handle
             handle.flush()
@@ -32,14 +37,25 @@ def atomic_open(path: str | os.PathLike[str], mode: str = "w", **kwargs: object)
         raise
 
 
-def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
-    with atomic_open(path, "wb") as handle:
+def atomic_write_bytes(path: str | os.PathLike[str], data: bytes, *, permissions: int | None = None) -> None:
+    with atomic_open(path, "wb", permissions=permissions) as handle:
         handle.write(data)
 
 
-def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
-    with atomic_open(path, "w", encoding="utf-8") as handle:
+def atomic_write_text(path: str | os.PathLike[str], text: str, *, permissions: int | None = None) -> None:
+    with atomic_open(path, "w", permissions=permissions, encoding="utf-8") as handle:
         handle.write(text)
+
+
+def _permissions_for(target: Path, requested: int | None) -> int:
+    if requested is not None:
+        return requested
+    try:
+        return target.stat().st_mode & 0o777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def _fsync_dir(folder: Path) -> None:
