@@ -221,3 +221,37 @@ def tiny_models_dir(tmp_path: Path, tiny_models_template: Path, monkeypatch: pyt
     shutil.copytree(tiny_models_template, folder)
     monkeypatch.setenv("XRAY_DESKTOP_MODELS", str(folder))
     return folder
+
+
+# --- training-wizard fixtures ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def class_folders(tmp_path: Path):
+    """Factory: write a folder-per-class PNG dataset of bright-square images; returns the dataset folder.
+
+    `class_folders(counts={"normal": 12, "abnormal": 12}, size=32, prefix=None)`: the first class gets
+    negatives (noise), every other class positives (noise + a bright square). File names are
+    `<prefix or class[0]><index>.png`, unique across classes unless `prefix` makes them collide on purpose.
+    """
+    from PIL import Image
+
+    def make(counts: dict[str, int] | None = None, size: int = 32, prefix: str | None = None, name: str = "dataset"):
+        counts = counts or {"normal": 12, "abnormal": 12}
+        root = tmp_path / name
+        total = 2 * sum(counts.values())
+        images, labels, _ = make_square_images(total, size=size, seed=11)
+        negatives = [im for im, lab in zip(images, labels, strict=True) if lab == 0]
+        positives = [im for im, lab in zip(images, labels, strict=True) if lab == 1]
+        index = 0
+        for position, (cls, n) in enumerate(counts.items()):
+            folder = root / cls
+            folder.mkdir(parents=True, exist_ok=True)
+            pool = negatives if position == 0 else positives
+            for _ in range(n):
+                pixels = (pool.pop() * 255).round().astype("uint8")
+                Image.fromarray(pixels).save(folder / f"{prefix or cls[0]}{index:03d}.png")
+                index += 1
+        return root
+
+    return make

@@ -1,0 +1,117 @@
+"""`xray-desktop analyze FILE... [--task T|all|auto] [--method M] [--json] [--heatmap-dir DIR] [--report OUT.pdf]`.
+
+Exit 3 if any file is unusable; else 4 if a model is unavailable (or a task named with --task has none);
+unusable files and broken models never stop the other files or tasks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from xray_desktop.errors import EXIT_INPUT, EXIT_MODEL, EXIT_OK
+from xray_desktop.explain import METHODS
+from xray_desktop.tasks import TASK_NAMES
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "analyze",
+        help="run the installed models on image files and explain the result",
+        description="Analyse each FILE with the active model of each task (research and teaching use only — not "
+        "a medical device). Exit 3 if a file is unusable, 4 if a model is unavailable.",
+    )
+    parser.add_argument("files", nargs="+", metavar="FILE", type=Path, help="PNG, JPEG, TIFF, BMP or DICOM file")
+    parser.add_argument(
+        "--task",
+        default="auto",
+        choices=("auto", "all", *TASK_NAMES),
+        help="auto (default): from the DICOM body part, else all tasks",
+    )
+    parser.add_argument("--method", default="gradcam", choices=METHODS, help="explanation method (default gradcam)")
+    parser.add_argument("--json", action="store_true", help="print a JSON list with one object per file")
+    parser.add_argument("--heatmap-dir", type=Path, help="write a heatmap overlay PNG per file and task here")
+    parser.add_argument("--colormap", default="jet", help="overlay colormap (jet, inferno, viridis, ...)")
+    parser.add_argument("--alpha", type=float, default=0.4, help="overlay opacity 0-1 (default 0.4)")
+    parser.add_argument("--report", type=Path, metavar="OUT.pdf", help="also write a PDF report of all files")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from xray_desktop.models.manager import ModelManager
+    from xray_desktop.models.registry import Registry
+    from xray_desktop.services.analyze import analyze_image
+    from xray_desktop.services.auth import cli_session
+    from xray_desktop.services.results import TaskStatus
+
+    session = cli_session()
+    manager = ModelManager(Registry.load())
+    explain = args.heatmap_dir is not None or args.report is not None or not args.json
+    analyses = []
+    for path in args.files:
+        analysis = analyze_image(session, path, manager=manager, tasks=args.task, method=args.method, explain=explain)
+        analyses.append(analysis)
+        if analysis.error:
+            print(f"xray-desktop: error: {analysis.error}", file=sys.stderr)
+        if args.heatmap_dir is not None and analysis.image is not None:
+            write_overlays(analysis, args.heatmap_dir, args.method, args.colormap, args.alpha)
+        if not args.json:
+            print(format_text(analysis))
+    if args.json:
+        print(json.dumps([a.to_json() for a in analyses], indent=2, ensure_ascii=False))
+    if args.report is not None:
+        from xray_desktop.services.report import export_report
+
+        usable = [a for a in analyses if a.error is None]
+        if usable:
+            written = export_report(session, usable, args.report, colormap=args.colormap, alpha=args.alpha)
+            print(f"report written to {written}", file=sys.stderr)
+    if any(a.error for a in analyses):
+        return EXIT_INPUT
+    named = args.task not in ("auto", "all")
+    for analysis in analyses:
+        for result in analysis.results:
+            if result.status is TaskStatus.UNAVAILABLE or (named and result.status is TaskStatus.NOT_INSTALLED):
+                return EXIT_MODEL
+    return EXIT_OK
+
+
+def write_overlays(analysis: Any, folder: Path, method: str, colormap: str, alpha: float) -> list[Path]:
+    """One `<file stem>__<task>__<method>.png` overlay per task that has a map."""
+    from xray_desktop.explain.overlay import encode_png, render_overlay
+    from xray_desktop.storage.atomic import atomic_write_bytes
+
+    written = []
+    for result in analysis.results:
+        if result.heatmap is None:
+            continue
+        target = folder / f"{Path(analysis.path).stem}__{result.task}__{method}.png"
+        atomic_write_bytes(target, encode_png(render_overlay(analysis.image.pixels, result.heatmap, colormap, alpha)))
+        written.append(target)
+    return written
+
+
+def format_text(analysis: Any) -> str:
+    from xray_desktop import DISCLAIMER
+    from xray_desktop.services.results import TaskStatus
+
+    lines = [f"{analysis.path}:"]
+    if analysis.error:
+        lines.append(f"  unusable: {analysis.error}")
+    for result in analysis.results:
+        if result.status is TaskStatus.OK:
+            decision = "positive" if result.decision else "negative"
+            auc = f", validation AUC {result.validation_auc:.3f}" if result.validation_auc is not None else ""
+            lines.append(
+                f"  {result.task}: P={result.probability:.3f} -> {decision} ({result.label}) at threshold "
+                f"{result.threshold:.3f} [model {result.model_id} v{result.model_version}{auc}]"
+            )
+        else:
+            lines.append(f"  {result.task}: {result.status.value.replace('_', ' ')}: {result.message}")
+    lines.extend(f"  warning: {w}" for w in analysis.warnings)
+    if analysis.results:
+        lines.append(f"  ({DISCLAIMER})")
+    return "\n".join(lines)

@@ -1,0 +1,363 @@
+"""The model registry (`models/registry.json`): which models exist, how to feed them, which one runs.
+
+The schema is documented in docs/registry.md. Every field is validated on load and a
+`RegistryError` names the field that is wrong, because a half-understood registry would
+mean running a model with the wrong input size, normalisation or threshold.
+A task with no model is a normal state: `active_entry(task)` returns None.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from xray_desktop import paths
+from xray_desktop.errors import ModelUnavailableError, RegistryError
+from xray_desktop.imaging.preprocess import NORMALISATIONS, RESIZE_MODES, PreprocessSpec
+from xray_desktop.models.checksum import sha256_file
+from xray_desktop.storage.atomic import atomic_open, atomic_write_text
+from xray_desktop.tasks import TASK_NAMES
+
+SCHEMA_VERSION = 1
+_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+_SHA_PATTERN = re.compile(r"^[0-9a-f]{64}$")
+_REQUIRED = (
+    "id",
+    "task",
+    "display_name",
+    "version",
+    "backbone",
+    "file",
+    "sha256",
+    "input_size",
+    "channels",
+    "preprocessing",
+    "labels",
+    "threshold",
+)
+
+
+@dataclass
+class ModelEntry:
+    """One registered model file and everything needed to run and describe it honestly."""
+
+    id: str
+    task: str
+    display_name: str
+    version: str
+    backbone: str
+    file: str  # relative to the models folder
+    sha256: str
+    input_size: tuple[int, int]
+    channels: int
+    preprocessing: dict[str, str]  # {"resize": ..., "normalisation": ...}
+    labels: tuple[str, str]  # (negative, positive)
+    threshold: float
+    temperature: float | None = None
+    metrics: dict[str, Any] = field(default_factory=dict)
+    provenance: dict[str, Any] = field(default_factory=dict)
+    card: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)  # unknown keys, kept so a newer writer loses nothing
+
+    @property
+    def spec(self) -> PreprocessSpec:
+        return PreprocessSpec(
+            input_size=self.input_size,
+            channels=self.channels,
+            resize=self.preprocessing["resize"],
+            normalisation=self.preprocessing["normalisation"],
+        )
+
+    @property
+    def validation(self) -> dict[str, Any]:
+        """The recorded validation metrics ({} when none were recorded)."""
+        value = self.metrics.get("validation")
+        return value if isinstance(value, dict) else {}
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "id": self.id,
+            "task": self.task,
+            "display_name": self.display_name,
+            "version": self.version,
+            "backbone": self.backbone,
+            "file": self.file,
+            "sha256": self.sha256,
+            "input_size": list(self.input_size),
+            "channels": self.channels,
+            "preprocessing": dict(self.preprocessing),
+            "labels": list(self.labels),
+            "threshold": self.threshold,
+        }
+        if self.temperature is not None:
+            data["temperature"] = self.temperature
+        data["metrics"] = self.metrics
+        data["provenance"] = self.provenance
+        if self.card is not None:
+            data["card"] = self.card
+        data.update(self.extra)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], where: str = "model") -> ModelEntry:
+        """Validate one registry entry; `where` prefixes error messages (e.g. "models[2]")."""
+        if not isinstance(data, Mapping):
+            raise RegistryError(f"{where}: must be an object, got {type(data).__name__}")
+        for key in _REQUIRED:
+            if key not in data:
+                raise RegistryError(f"{where}.{key}: missing")
+        model_id = _string(data, "id", where)
+        where = f"{where} ({model_id})"
+        if not _ID_PATTERN.match(model_id):
+            raise RegistryError(f"{where}.id: use letters, digits, '.', '_' or '-' (got {model_id!r})")
+        task = _string(data, "task", where)
+        if task not in TASK_NAMES:
+            raise RegistryError(f"{where}.task: {task!r} is not one of {', '.join(TASK_NAMES)}")
+        file = _string(data, "file", where)
+        rel = PurePosixPath(file)
+        if rel.is_absolute() or ".." in rel.parts or "\\" in file:
+            raise RegistryError(f"{where}.file: must be a path relative to the models folder, got {file!r}")
+        sha = _string(data, "sha256", where).lower()
+        if not _SHA_PATTERN.match(sha):
+            raise RegistryError(f"{where}.sha256: must be 64 hex digits")
+        size = data["input_size"]
+        if not (isinstance(size, list | tuple) and len(size) == 2 and all(_is_int(v) and v >= 8 for v in size)):
+            raise RegistryError(f"{where}.input_size: must be [height, width] in pixels, got {size!r}")
+        channels = data["channels"]
+        if channels not in (1, 3) or not _is_int(channels):
+            raise RegistryError(f"{where}.channels: must be 1 or 3, got {channels!r}")
+        prep = data["preprocessing"]
+        if not isinstance(prep, Mapping):
+            raise RegistryError(f"{where}.preprocessing: must be an object with resize and normalisation")
+        if prep.get("resize") not in RESIZE_MODES:
+            raise RegistryError(f"{where}.preprocessing.resize: must be one of {', '.join(RESIZE_MODES)}")
+        if prep.get("normalisation") not in NORMALISATIONS:
+            raise RegistryError(f"{where}.preprocessing.normalisation: must be one of {', '.join(NORMALISATIONS)}")
+        if prep["normalisation"] == "imagenet" and channels != 3:
+            raise RegistryError(f"{where}.preprocessing.normalisation: 'imagenet' needs channels = 3")
+        labels = data["labels"]
+        if not (isinstance(labels, list | tuple) and len(labels) == 2 and all(isinstance(v, str) for v in labels)):
+            raise RegistryError(f"{where}.labels: must be [negative, positive] names")
+        threshold = data["threshold"]
+        if not _is_number(threshold) or not 0.0 < threshold < 1.0:
+            raise RegistryError(f"{where}.threshold: must be a number between 0 and 1, got {threshold!r}")
+        temperature = data.get("temperature")
+        if temperature is not None and (not _is_number(temperature) or temperature <= 0):
+            raise RegistryError(f"{where}.temperature: must be a positive number, got {temperature!r}")
+        metrics = data.get("metrics", {})
+        if not isinstance(metrics, Mapping):
+            raise RegistryError(f"{where}.metrics: must be an object")
+        for split, values in metrics.items():
+            _check_metrics(values, f"{where}.metrics.{split}")
+        provenance = data.get("provenance", {})
+        if not isinstance(provenance, Mapping):
+            raise RegistryError(f"{where}.provenance: must be an object")
+        card = data.get("card")
+        if card is not None and (not isinstance(card, str) or "/" in card or "\\" in card):
+            raise RegistryError(f"{where}.card: must be a file name in the models folder, got {card!r}")
+        known = {*_REQUIRED, "temperature", "metrics", "provenance", "card"}
+        return cls(
+            id=model_id,
+            task=task,
+            display_name=_string(data, "display_name", where),
+            version=_string(data, "version", where),
+            backbone=_string(data, "backbone", where),
+            file=file,
+            sha256=sha,
+            input_size=(int(size[0]), int(size[1])),
+            channels=int(channels),
+            preprocessing={"resize": str(prep["resize"]), "normalisation": str(prep["normalisation"])},
+            labels=(labels[0], labels[1]),
+            threshold=float(threshold),
+            temperature=None if temperature is None else float(temperature),
+            metrics=dict(metrics),
+            provenance=dict(provenance),
+            card=card,
+            extra={k: v for k, v in data.items() if k not in known},
+        )
+
+
+@dataclass
+class Registry:
+    """All registered models plus the active model per task; `path` is where it is saved."""
+
+    path: Path
+    models: list[ModelEntry] = field(default_factory=list)
+    active_models: dict[str, str | None] = field(default_factory=lambda: dict.fromkeys(TASK_NAMES))
+
+    @property
+    def models_dir(self) -> Path:
+        return self.path.parent
+
+    @classmethod
+    def load(cls, path: str | Path | None = None) -> Registry:
+        """Read and validate the registry (default: `paths.registry_path()`).
+
+        Raises:
+            RegistryError: the file is missing, not JSON, or breaks the schema (the field is named).
+        """
+        target = Path(path) if path is not None else paths.registry_path()
+        try:
+            text = target.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise RegistryError(f"{target}: model registry not found") from None
+        except OSError as exc:
+            raise RegistryError(f"{target}: cannot read the model registry ({exc.strerror or exc})") from None
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise RegistryError(f"{target}: not valid JSON (line {exc.lineno}: {exc.msg})") from None
+        try:
+            return cls.from_dict(data, target)
+        except RegistryError as exc:
+            raise RegistryError(f"{target}: {exc}") from None
+
+    @classmethod
+    def empty(cls, path: str | Path) -> Registry:
+        """A registry with the five tasks and no models (a fresh models folder)."""
+        return cls(path=Path(path))
+
+    @classmethod
+    def from_dict(cls, data: Any, path: Path) -> Registry:
+        if not isinstance(data, Mapping):
+            raise RegistryError("the registry must be a JSON object")
+        version = data.get("schema_version")
+        if version != SCHEMA_VERSION:
+            raise RegistryError(f"schema_version: expected {SCHEMA_VERSION}, got {version!r}")
+        raw_models = data.get("models")
+        if not isinstance(raw_models, list):
+            raise RegistryError("models: missing or not a list")
+        models = [ModelEntry.from_dict(m, f"models[{i}]") for i, m in enumerate(raw_models)]
+        seen: set[str] = set()
+        for entry in models:
+            if entry.id in seen:
+                raise RegistryError(f"models: id {entry.id!r} appears twice")
+            seen.add(entry.id)
+        active = data.get("active_models")
+        if not isinstance(active, Mapping):
+            raise RegistryError("active_models: missing or not an object")
+        by_id = {m.id: m for m in models}
+        for task in TASK_NAMES:
+            if task not in active:
+                raise RegistryError(f"active_models.{task}: missing (use null for 'no model installed')")
+        for task, model_id in active.items():
+            if task not in TASK_NAMES:
+                raise RegistryError(f"active_models.{task}: unknown task")
+            if model_id is None:
+                continue
+            if model_id not in by_id:
+                raise RegistryError(f"active_models.{task}: no model with id {model_id!r}")
+            if by_id[model_id].task != task:
+                raise RegistryError(f"active_models.{task}: model {model_id!r} is for {by_id[model_id].task}")
+        return cls(path=path, models=models, active_models={t: active[t] for t in TASK_NAMES})
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "models": [m.to_dict() for m in self.models],
+            "active_models": {t: self.active_models.get(t) for t in TASK_NAMES},
+        }
+
+    def save(self) -> None:
+        """Write atomically: a crash mid-save leaves the previous registry intact."""
+        atomic_write_text(self.path, json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n")
+
+    def entries_for(self, task: str) -> list[ModelEntry]:
+        return [m for m in self.models if m.task == task]
+
+    def find(self, model_id: str) -> ModelEntry | None:
+        return next((m for m in self.models if m.id == model_id), None)
+
+    def get(self, model_id: str) -> ModelEntry:
+        entry = self.find(model_id)
+        if entry is None:
+            raise ModelUnavailableError(f"no model with id {model_id!r} in {self.path}")
+        return entry
+
+    def active_entry(self, task: str) -> ModelEntry | None:
+        """The model that runs for `task`, or None when no model is installed for it."""
+        model_id = self.active_models.get(task)
+        return self.find(model_id) if model_id else None
+
+    def add(self, entry: ModelEntry, activate: bool = False) -> None:
+        """Add `entry` (replacing one with the same id) after validating it; optionally make it active."""
+        ModelEntry.from_dict(entry.to_dict(), f"model {entry.id!r}")
+        self.models = [m for m in self.models if m.id != entry.id] + [entry]
+        if activate:
+            self.activate(entry.task, entry.id)
+
+    def activate(self, task: str, model_id: str | None) -> None:
+        """Make `model_id` the model that runs for `task` (None: no model for the task)."""
+        if task not in TASK_NAMES:
+            raise RegistryError(f"active_models.{task}: unknown task")
+        if model_id is not None:
+            entry = self.get(model_id)
+            if entry.task != task:
+                raise RegistryError(f"model {model_id!r} is for {entry.task}, not {task}")
+        self.active_models[task] = model_id
+
+    def remove(self, model_id: str) -> ModelEntry:
+        """Unregister a model (the file stays); its task has no active model afterwards if it was active."""
+        entry = self.get(model_id)
+        self.models = [m for m in self.models if m.id != model_id]
+        for task, active in self.active_models.items():
+            if active == model_id:
+                self.active_models[task] = None
+        return entry
+
+    def model_path(self, entry: ModelEntry) -> Path:
+        return self.models_dir / entry.file
+
+    def card_path(self, entry: ModelEntry) -> Path | None:
+        return self.models_dir / entry.card if entry.card else None
+
+    def install_file(self, source: str | Path, entry: ModelEntry, activate: bool = False) -> ModelEntry:
+        """Copy a model file into the models folder as `entry.file`, record its sha256, add and save.
+
+        The copy is atomic and its checksum is computed from the copied bytes, so the registry
+        always describes exactly the file that is on disk.
+        """
+        target = self.models_dir / entry.file
+        if Path(source).resolve() != target.resolve():
+            with open(source, "rb") as src, atomic_open(target, "wb") as dst:
+                shutil.copyfileobj(src, dst, 1 << 20)
+        installed = replace(entry, sha256=sha256_file(target))
+        self.add(installed, activate=activate)
+        self.save()
+        return installed
+
+
+def _string(data: Mapping[str, Any], key: str, where: str) -> str:
+    value = data[key]
+    if not isinstance(value, str) or not value.strip():
+        raise RegistryError(f"{where}.{key}: must be a non-empty string")
+    return value
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _check_metrics(values: Any, where: str) -> None:
+    """Recorded metrics must say what they were measured on, so nothing unmeasured is ever shown."""
+    if not isinstance(values, Mapping):
+        raise RegistryError(f"{where}: must be an object")
+    for key in ("auc", "sensitivity", "specificity", "accuracy"):
+        if key in values and values[key] is not None and not (_is_number(values[key]) and 0 <= values[key] <= 1):
+            raise RegistryError(f"{where}.{key}: must be a number between 0 and 1, got {values[key]!r}")
+    ci = values.get("auc_ci95")
+    if ci is not None and not (isinstance(ci, list | tuple) and len(ci) == 2 and all(_is_number(v) for v in ci)):
+        raise RegistryError(f"{where}.auc_ci95: must be [low, high]")
+    if "n" in values and not (_is_int(values["n"]) and values["n"] > 0):
+        raise RegistryError(f"{where}.n: must be a positive integer, got {values['n']!r}")
+    if any(k in values for k in ("auc", "sensitivity", "specificity")) and not values.get("data"):
+        raise RegistryError(f"{where}.data: say what these metrics were measured on")

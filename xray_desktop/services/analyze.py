@@ -1,0 +1,194 @@
+"""Analyse one radiograph: every requested task gets a result (probability + map), a clear reason, or "not installed".
+
+Shared by the window (which loads first to show the picture, then calls `analyze_radiograph`)
+and the CLI (`analyze_image`). TensorFlow is only touched through the ModelManager, lazily.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from xray_desktop.errors import ImageLoadError, ModelUnavailableError, UsageError
+from xray_desktop.explain import METHODS
+from xray_desktop.imaging.preprocess import prepare_input, restore_map
+from xray_desktop.imaging.radiograph import Radiograph
+from xray_desktop.models.calibration import calibrate
+from xray_desktop.models.registry import ModelEntry
+from xray_desktop.progress import Progress
+from xray_desktop.security.permissions import Permission
+from xray_desktop.services.results import AnalysisResult, TaskResult, TaskStatus
+from xray_desktop.services.session import Session
+from xray_desktop.tasks import TASK_NAMES, require_task, tasks_for_body_part
+
+BOX_TASKS = frozenset({"fracture"})  # tasks whose map is also summarised as attention boxes
+
+
+def analyze_image(
+    session: Session,
+    path: str | Path,
+    *,
+    manager: Any,
+    tasks: Sequence[str] | str = "auto",
+    method: str = "gradcam",
+    explain: bool = True,
+    hide_map_when_negative: bool = False,
+    progress: Progress | None = None,
+) -> AnalysisResult:
+    """Load `path` and analyse it. An unreadable file gives `AnalysisResult.error`, not an exception.
+
+    Raises:
+        NotAllowedError: the session may not analyse.
+        UsageError: an unknown task or method.
+    """
+    session.require(Permission.ANALYZE)
+    resolve_tasks(tasks, None)  # a typo in --task is a usage error even when the file is bad
+    _check_method(method)
+    from xray_desktop.imaging.loader import load_radiograph
+
+    try:
+        radiograph = load_radiograph(path)
+    except ImageLoadError as exc:
+        return AnalysisResult(path=str(path), error=str(exc))
+    return analyze_radiograph(
+        session,
+        radiograph,
+        manager=manager,
+        tasks=tasks,
+        method=method,
+        explain=explain,
+        hide_map_when_negative=hide_map_when_negative,
+        progress=progress,
+    )
+
+
+def analyze_radiograph(
+    session: Session,
+    radiograph: Radiograph,
+    *,
+    manager: Any,
+    tasks: Sequence[str] | str = "auto",
+    method: str = "gradcam",
+    explain: bool = True,
+    hide_map_when_negative: bool = False,
+    progress: Progress | None = None,
+) -> AnalysisResult:
+    """Run each requested task's active model on an already-loaded image.
+
+    "auto" picks the tasks for the DICOM Body Part Examined, or all tasks when it is unknown;
+    "all" is every task. A task without a model is NOT_INSTALLED, a broken model UNAVAILABLE
+    with its reason; neither stops the other tasks. `predict_seconds` is the model call (which
+    computes the map in the same pass when `explain`), `explain_seconds` the map's restoration.
+    """
+    session.require(Permission.ANALYZE)
+    _check_method(method)
+    names = resolve_tasks(tasks, radiograph.body_part)
+    result = AnalysisResult(path=str(radiograph.source), image=radiograph, warnings=plausibility_warnings(radiograph))
+    for done, task in enumerate(names):
+        if progress is not None:
+            progress.check_cancelled()
+            progress.update(done, len(names), f"analysing {task}")
+        result.results.append(_run_task(manager, radiograph, task, method, explain, hide_map_when_negative))
+    if progress is not None:
+        progress.update(len(names), len(names), "analysis done")
+    session.record(
+        "analysis",
+        image_sha256=radiograph.sha256,
+        path=str(radiograph.source),
+        results=[
+            {
+                "task": r.task,
+                "model_id": r.model_id,
+                "model_sha256": r.model_sha256,
+                "probability": None if r.probability is None else round(r.probability, 6),
+                "decision": None if r.decision is None else ("positive" if r.decision else "negative"),
+            }
+            for r in result.results
+        ],
+    )
+    return result
+
+
+def resolve_tasks(tasks: Sequence[str] | str, body_part: str | None) -> list[str]:
+    """ "auto" / "all" / one name / several names -> validated task names (UsageError for an unknown one)."""
+    if isinstance(tasks, str):
+        if tasks == "auto":
+            return list(tasks_for_body_part(body_part) or TASK_NAMES)
+        if tasks == "all":
+            return list(TASK_NAMES)
+        tasks = [tasks]
+    names = [require_task(t).name for t in tasks]
+    if not names:
+        raise UsageError("no task requested")
+    return list(dict.fromkeys(names))
+
+
+def plausibility_warnings(radiograph: Radiograph) -> list[str]:
+    """Reasons the image may not be a radiograph (results are still computed, but flagged)."""
+    from xray_desktop.imaging.quality import assess_plausibility
+
+    verdict = assess_plausibility(radiograph)
+    return [f"{radiograph.source.name}: {reason}" for reason in verdict.reasons]
+
+
+def decide(entry: ModelEntry, raw_probability: float) -> tuple[float, bool, str]:
+    """Calibrated probability, decision at the registry threshold, and the label to show."""
+    probability = float(calibrate(raw_probability, entry.temperature))
+    positive = probability >= entry.threshold
+    return probability, positive, entry.labels[1] if positive else entry.labels[0]
+
+
+def _run_task(
+    manager: Any, radiograph: Radiograph, task: str, method: str, explain: bool, hide_negative: bool
+) -> TaskResult:
+    entry = manager.registry.active_entry(task)
+    if entry is None:
+        return TaskResult(task, TaskStatus.NOT_INSTALLED, message=f"no model installed for {task}")
+    described = TaskResult(
+        task,
+        TaskStatus.OK,
+        model_id=entry.id,
+        model_name=entry.display_name,
+        model_version=entry.version,
+        model_sha256=entry.sha256,
+        validation_auc=entry.validation.get("auc"),
+        validation_data=entry.validation.get("data"),
+        threshold=entry.threshold,
+    )
+    try:
+        loaded = manager.load(entry)
+        batch = prepare_input(radiograph.pixels, entry.spec)[None]
+        started = time.perf_counter()
+        if explain:
+            raw, maps = loaded.explainer(method)(batch)
+        else:
+            raw, maps = loaded.predict_raw(batch), None
+        described.predict_seconds = time.perf_counter() - started
+    except ModelUnavailableError as exc:
+        described.status, described.message = TaskStatus.UNAVAILABLE, str(exc)
+        return described
+    except Exception as exc:  # a model that loads but cannot run on this input: report it, keep the others going
+        described.status = TaskStatus.UNAVAILABLE
+        described.message = f"model {entry.id!r} failed on {radiograph.source.name}: {type(exc).__name__}: {exc}"
+        return described
+    probability, positive, label = decide(entry, float(raw[0]))
+    described.probability, described.decision, described.label = probability, positive, label
+    if maps is not None and not (hide_negative and not positive):
+        started = time.perf_counter()
+        described.method = method
+        described.heatmap = np.clip(restore_map(maps[0], entry.spec, radiograph.pixels.shape), 0.0, 1.0)
+        if task in BOX_TASKS:
+            from xray_desktop.explain.overlay import attention_boxes
+
+            described.boxes = attention_boxes(described.heatmap)
+        described.explain_seconds = time.perf_counter() - started
+    return described
+
+
+def _check_method(method: str) -> None:
+    if method not in METHODS:
+        raise UsageError(f"unknown explanation method {method!r}; choose one of {', '.join(METHODS)}")
