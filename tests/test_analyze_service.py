@@ -148,3 +148,17 @@ def test_a_colour_photo_is_analysed_but_flagged(tiny_models_dir, tmp_path, sessi
     cv2.imwrite(str(tmp_path / "photo.png"), photo)
     result = analyze_image(session, tmp_path / "photo.png", manager=_manager(tiny_models_dir), tasks="pneumonia")
     assert any("colour" in w for w in result.warnings)
+
+
+def test_admin_threshold_override_replaces_the_registry_threshold_and_says_so(tiny_models_dir, tmp_path, session):
+    path, _ = _square_png(tmp_path, "override.png", square=True)
+    plain = analyze_image(session, path, manager=_manager(tiny_models_dir), tasks="pneumonia").results[0]
+    assert plain.threshold_source == "registry" and plain.decision is True
+    strict = min(1.0, plain.probability + 1e-3)  # just above this image's probability: the decision must flip
+    overridden = analyze_image(
+        session, path, manager=_manager(tiny_models_dir), tasks="pneumonia", threshold_overrides={"pneumonia": strict}
+    ).results[0]
+    assert overridden.threshold == strict and overridden.threshold_source == "admin override"
+    assert overridden.probability == pytest.approx(plain.probability)
+    assert overridden.decision is False and overridden.label == "Normal"
+    assert overridden.to_json()["threshold_source"] == "admin override"

@@ -127,3 +127,14 @@ def test_no_model_or_no_permission_fails_before_any_file_is_read(tiny_models_dir
             csv_path=tmp_path / "o.csv",
         )
     assert not (tmp_path / "o.csv").exists()
+
+
+def test_threshold_override_is_written_and_decides(tiny_models_dir, tmp_path, square_images):
+    folder = _folder(tmp_path, square_images, n=8)
+    run_batch(
+        DOCTOR, folder, manager=_manager(tiny_models_dir), task="pneumonia", csv_path=tmp_path / "o.csv", threshold=1.0
+    )
+    rows = _rows(tmp_path / "o.csv")
+    assert len(rows) == 8
+    assert all(float(r["threshold"]) == 1.0 for r in rows)
+    assert all(r["decision"] == "negative" for r in rows if float(r["probability"]) < 1.0)

@@ -199,3 +199,13 @@ def test_case_pictures_original_overlays_and_fracture_boxes(tmp_path: Path) -> N
     green = (fracture[..., 0] == 0) & (fracture[..., 1] == 255) & (fracture[..., 2] == 0)
     assert green[20, 10:40].all() and not green[h // 2 + 25 :, :].any()  # the box's top edge, nothing below it
     assert not ((pneumonia[..., 0] == 0) & (pneumonia[..., 1] == 255) & (pneumonia[..., 2] == 0)).any()
+
+
+def test_admin_threshold_override_is_labelled_in_the_report(tmp_path: Path) -> None:
+    case = analysis(tmp_path)
+    case.results[0].threshold = 0.9
+    case.results[0].threshold_source = "admin override"
+    out = export_report(session(), [case], tmp_path / "override.pdf")
+    text = " ".join(pdf_page_texts(out))
+    assert "0.900" in text and "admin override" in text
+    assert "threshold set by an administrator" in text

@@ -46,13 +46,23 @@ def run(args: argparse.Namespace) -> int:
     from xray_desktop.services.analyze import analyze_image
     from xray_desktop.services.auth import cli_session
     from xray_desktop.services.results import TaskStatus
+    from xray_desktop.services.settings import SettingsService
 
     session = cli_session()
+    overrides = SettingsService().get().threshold_overrides
     manager = ModelManager(Registry.load())
     explain = args.heatmap_dir is not None or args.report is not None or not args.json
     analyses = []
     for path in args.files:
-        analysis = analyze_image(session, path, manager=manager, tasks=args.task, method=args.method, explain=explain)
+        analysis = analyze_image(
+            session,
+            path,
+            manager=manager,
+            tasks=args.task,
+            method=args.method,
+            explain=explain,
+            threshold_overrides=overrides,
+        )
         analyses.append(analysis)
         if analysis.error:
             print(f"xray-desktop: error: {analysis.error}", file=sys.stderr)

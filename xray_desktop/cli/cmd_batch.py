@@ -39,6 +39,7 @@ def run(args: argparse.Namespace) -> int:
     from xray_desktop.models.registry import Registry
     from xray_desktop.services.auth import cli_session
     from xray_desktop.services.batch import run_batch
+    from xray_desktop.services.settings import SettingsService
 
     if args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
@@ -53,6 +54,7 @@ def run(args: argparse.Namespace) -> int:
         jobs=args.jobs,
         progress=Progress(on_update=bar.draw),
         method=args.method,
+        threshold=SettingsService().get().threshold_overrides.get(args.task),
     )
     bar.finish()
     print(

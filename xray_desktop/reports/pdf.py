@@ -307,7 +307,7 @@ def _results_table(results: Sequence[TaskResult], styles: _Styles, width: float)
             [
                 task_cell,
                 Paragraph(_fmt(result.probability), styles.cell),
-                Paragraph(_fmt(result.threshold), styles.cell),
+                Paragraph(_threshold_markup(result), styles.cell),
                 Paragraph(_decision_markup(result), styles.cell),
                 Paragraph(_model_markup(result), styles.cell_small),
                 Paragraph(_auc_markup(result), styles.cell),
@@ -320,6 +320,12 @@ def _results_table(results: Sequence[TaskResult], styles: _Styles, width: float)
 
 def _fmt(value: float | None) -> str:
     return "—" if value is None else f"{value:.3f}"
+
+
+def _threshold_markup(result: TaskResult) -> str:
+    if result.threshold_source == "registry":
+        return _fmt(result.threshold)
+    return f"{_fmt(result.threshold)}<br/>({escape(result.threshold_source)})"
 
 
 def _decision_markup(result: TaskResult) -> str:
@@ -358,6 +364,8 @@ def _auc_markup(result: TaskResult) -> str:
 def _result_notes(results: Sequence[TaskResult]) -> list[str]:
     notes = []
     for r in results:
+        if r.status is TaskStatus.OK and r.threshold_source != "registry":
+            notes.append(f"{r.task.capitalize()}: threshold set by an administrator ({r.threshold_source}).")
         if r.status is TaskStatus.OK and r.boxes:
             notes.append(f"{r.task.capitalize()}: {len(r.boxes)} region(s) marked on the overlay.")
     if any(r.status is TaskStatus.OK for r in results):

@@ -7,7 +7,7 @@ and the CLI (`analyze_image`). TensorFlow is only touched through the ModelManag
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,7 @@ def analyze_image(
     method: str = "gradcam",
     explain: bool = True,
     hide_map_when_negative: bool = False,
+    threshold_overrides: Mapping[str, float] | None = None,
     progress: Progress | None = None,
 ) -> AnalysisResult:
     """Load `path` and analyse it. An unreadable file gives `AnalysisResult.error`, not an exception.
@@ -62,6 +63,7 @@ def analyze_image(
         method=method,
         explain=explain,
         hide_map_when_negative=hide_map_when_negative,
+        threshold_overrides=threshold_overrides,
         progress=progress,
     )
 
@@ -75,6 +77,7 @@ def analyze_radiograph(
     method: str = "gradcam",
     explain: bool = True,
     hide_map_when_negative: bool = False,
+    threshold_overrides: Mapping[str, float] | None = None,
     progress: Progress | None = None,
 ) -> AnalysisResult:
     """Run each requested task's active model on an already-loaded image.
@@ -83,6 +86,8 @@ def analyze_radiograph(
     "all" is every task. A task without a model is NOT_INSTALLED, a broken model UNAVAILABLE
     with its reason; neither stops the other tasks. `predict_seconds` is the model call (which
     computes the map in the same pass when `explain`), `explain_seconds` the map's restoration.
+    `threshold_overrides` (task -> threshold, set by an admin in the settings) replace the
+    registry's threshold; the result says which one was used.
     """
     session.require(Permission.ANALYZE)
     _check_method(method)
@@ -92,7 +97,8 @@ def analyze_radiograph(
         if progress is not None:
             progress.check_cancelled()
             progress.update(done, len(names), f"analysing {task}")
-        result.results.append(_run_task(manager, radiograph, task, method, explain, hide_map_when_negative))
+        override = (threshold_overrides or {}).get(task)
+        result.results.append(_run_task(manager, radiograph, task, method, explain, hide_map_when_negative, override))
     if progress is not None:
         progress.update(len(names), len(names), "analysis done")
     session.record(
@@ -135,15 +141,21 @@ def plausibility_warnings(radiograph: Radiograph) -> list[str]:
     return [f"{radiograph.source.name}: {reason}" for reason in verdict.reasons]
 
 
-def decide(entry: ModelEntry, raw_probability: float) -> tuple[float, bool, str]:
-    """Calibrated probability, decision at the registry threshold, and the label to show."""
+def decide(entry: ModelEntry, raw_probability: float, threshold: float | None = None) -> tuple[float, bool, str]:
+    """Calibrated probability, decision at the threshold (the registry's unless overridden), and the label."""
     probability = float(calibrate(raw_probability, entry.temperature))
-    positive = probability >= entry.threshold
+    positive = probability >= (entry.threshold if threshold is None else threshold)
     return probability, positive, entry.labels[1] if positive else entry.labels[0]
 
 
 def _run_task(
-    manager: Any, radiograph: Radiograph, task: str, method: str, explain: bool, hide_negative: bool
+    manager: Any,
+    radiograph: Radiograph,
+    task: str,
+    method: str,
+    explain: bool,
+    hide_negative: bool,
+    threshold_override: float | None = None,
 ) -> TaskResult:
     entry = manager.registry.active_entry(task)
     if entry is None:
@@ -157,7 +169,8 @@ def _run_task(
         model_sha256=entry.sha256,
         validation_auc=entry.validation.get("auc"),
         validation_data=entry.validation.get("data"),
-        threshold=entry.threshold,
+        threshold=entry.threshold if threshold_override is None else threshold_override,
+        threshold_source="registry" if threshold_override is None else "admin override",
     )
     try:
         loaded = manager.load(entry)
@@ -175,7 +188,7 @@ def _run_task(
         described.status = TaskStatus.UNAVAILABLE
         described.message = f"model {entry.id!r} failed on {radiograph.source.name}: {type(exc).__name__}: {exc}"
         return described
-    probability, positive, label = decide(entry, float(raw[0]))
+    probability, positive, label = decide(entry, float(raw[0]), described.threshold)
     described.probability, described.decision, described.label = probability, positive, label
     if maps is not None and not (hide_negative and not positive):
         started = time.perf_counter()

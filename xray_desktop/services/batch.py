@@ -75,11 +75,13 @@ def run_batch(
     colormap: str = "jet",
     alpha: float = 0.4,
     batch_size: int = BATCH_SIZE,
+    threshold: float | None = None,
 ) -> BatchSummary:
     """Analyse every image under `folder` with `task`'s active model; write `csv_path` row by row.
 
     Unusable files get a row with their error and are skipped. With `heatmap_dir`, an overlay PNG
     per file is written there (the map comes from the same compiled pass as the prediction).
+    `threshold` (an admin's override from the settings) replaces the registry's threshold.
 
     Raises:
         NotAllowedError: the session may not run batches.
@@ -97,6 +99,7 @@ def run_batch(
     entry = manager.registry.active_entry(task)
     if entry is None:
         raise ModelUnavailableError(f"no model installed for {task}")
+    used_threshold = entry.threshold if threshold is None else threshold
     loaded = manager.load(entry)
     heat_dir = Path(heatmap_dir) if heatmap_dir is not None else None
     files = list(iter_image_files(root, exclude=[csv_file, *([heat_dir] if heat_dir else [])]))
@@ -124,11 +127,11 @@ def run_batch(
                     results = dict(zip((id(item) for item in usable), range(len(usable)), strict=True))
                 for item in batch:
                     if item.model_input is None:
-                        writer.writerow([str(item.path), task, "", "", entry.threshold, entry.id, item.error])
+                        writer.writerow([str(item.path), task, "", "", used_threshold, entry.id, item.error])
                         summary.failed += 1
                     else:
                         index = results[id(item)]
-                        probability, positive, _ = decide(entry, float(raw[index]))
+                        probability, positive, _ = decide(entry, float(raw[index]), used_threshold)
                         summary.positives += int(positive)
                         writer.writerow(
                             [
@@ -136,7 +139,7 @@ def run_batch(
                                 task,
                                 f"{probability:.6f}",
                                 "positive" if positive else "negative",
-                                entry.threshold,
+                                used_threshold,
                                 entry.id,
                                 "",
                             ]

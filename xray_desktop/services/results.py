@@ -30,6 +30,7 @@ class TaskResult:
     validation_data: str | None = None  # what that AUC was measured on
     probability: float | None = None  # calibrated (temperature applied when the registry has one)
     threshold: float | None = None
+    threshold_source: str = "registry"  # or "admin override" (settings.threshold_overrides)
     decision: bool | None = None  # True = condition present at the threshold
     label: str | None = None  # e.g. "Pneumonia" or "Normal"
     method: str | None = None  # explanation method used, if any
@@ -48,6 +49,7 @@ class TaskResult:
             "decision": None if self.decision is None else ("positive" if self.decision else "negative"),
             "label": self.label,
             "threshold": self.threshold,
+            "threshold_source": self.threshold_source,
         }
 
 
