@@ -1,0 +1,72 @@
+"""What the window remembers about each opened case, so switching back shows it without recomputing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from xray_desktop.imaging.radiograph import Radiograph
+from xray_desktop.services.results import AnalysisResult, TaskResult, TaskStatus
+from xray_desktop.ui.engine import AnalysisOutcome, colour_map
+from xray_desktop.ui.samples import SampleCase
+
+
+@dataclass
+class CaseState:
+    path: Path
+    sample: SampleCase | None = None
+    radiograph: Radiograph | None = None
+    quantized: np.ndarray | None = None  # display levels of the radiograph (see display.quantize)
+    outcomes: dict[str, AnalysisOutcome] = field(default_factory=dict)  # by explanation method
+    revealed: bool = False  # teaching mode: the answer was revealed for this case
+    history_id: str | None = None  # the history entry of the first analysis (feedback links to it)
+    _coloured: dict[tuple[str, str, str], np.ndarray] = field(default_factory=dict, repr=False)
+    colour_calls: int = 0  # how often a map was coloured (tests check the slider never adds to it)
+
+    def add_outcome(self, outcome: AnalysisOutcome) -> None:
+        self.outcomes[outcome.method] = outcome
+        for task, rgb in outcome.coloured.items():
+            self._coloured[(outcome.method, task, outcome.colormap)] = rgb
+
+    @property
+    def name(self) -> str:
+        """What the window calls the case: a sample's file name without the CLASS__ prefix (the answer)."""
+        return self.sample.name if self.sample is not None else self.path.name
+
+    def clear_colour_cache(self) -> None:
+        self._coloured.clear()
+
+    def analysis(self, method: str) -> AnalysisResult | None:
+        outcome = self.outcomes.get(method) or next(iter(self.outcomes.values()), None)
+        return outcome.analysis if outcome is not None else None
+
+    def coloured(self, method: str, task: str, colormap: str) -> np.ndarray | None:
+        """The cached RGB map; coloured on first request for a new colormap (a user action, not the slider)."""
+        key = (method, task, colormap)
+        if key not in self._coloured:
+            outcome = self.outcomes.get(method)
+            result = outcome.analysis.result_for(task) if outcome is not None else None
+            if result is None or result.heatmap is None:
+                return None
+            self.colour_calls += 1
+            self._coloured[key] = colour_map(result.heatmap, colormap)
+        return self._coloured[key]
+
+    def timings(self, task: str | None) -> dict[str, float]:
+        """Measured seconds per method for `task`'s map: the model pass (prediction and map together) plus
+        restoring the map to image size. Methods that produced no map for the task are left out."""
+        out: dict[str, float] = {}
+        for method, outcome in self.outcomes.items():
+            result = outcome.analysis.result_for(task) if task else None
+            if result is None or result.heatmap is None or result.predict_seconds is None:
+                continue
+            out[method] = float(result.predict_seconds + (result.explain_seconds or 0.0))
+        return out
+
+
+def mapped_tasks(analysis: AnalysisResult) -> list[TaskResult]:
+    """Tasks with a map to show, the most suspicious first."""
+    with_map = [r for r in analysis.results if r.status is TaskStatus.OK and r.heatmap is not None]
+    return sorted(with_map, key=lambda r: -(r.probability or 0.0))

@@ -1,0 +1,245 @@
+"""Results: per task a probability bar with its threshold, the decision and the model behind it.
+
+Also carries the plausibility warnings, the teaching-mode curtain (answer hidden
+until Reveal, then the known label for sample cases) and the disclaimer, which
+is always visible whatever state the panel is in.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QFrame,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+
+from xray_desktop import DISCLAIMER
+from xray_desktop.services.results import AnalysisResult, TaskResult, TaskStatus
+from xray_desktop.tasks import TASKS
+from xray_desktop.ui.probability_bar import ProbabilityBar
+
+
+def task_title(task: str) -> str:
+    return TASKS[task].positive_label if task in TASKS else task.title()
+
+
+def model_line(result: TaskResult) -> str:
+    name = result.model_name or result.model_id or "model"
+    version = f" v{result.model_version}" if result.model_version else ""
+    if result.validation_auc is None:
+        return f"{name}{version} · no recorded validation AUC"
+    measured = f" on {result.validation_data.split(' (')[0]}" if result.validation_data else ""
+    return f"{name}{version} · validation AUC {result.validation_auc:.3f}{measured}"
+
+
+class TaskCard(QFrame):
+    """One task's answer; clicking it selects that task's heatmap."""
+
+    clicked = Signal(str)
+
+    def __init__(self, result: TaskResult, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.task = result.task
+        self.setObjectName("taskCard")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(10, 8, 10, 8)
+        layout.setSpacing(4)
+        title = QLabel(task_title(result.task))
+        title.setObjectName("taskTitle")
+        layout.addWidget(title)
+        if result.status is TaskStatus.OK and result.probability is not None:
+            threshold = result.threshold if result.threshold is not None else 0.5
+            positive = bool(result.decision)
+            decision = QLabel(
+                f"{result.label or ('Positive' if positive else 'Normal')}"
+                f"  —  {'above' if positive else 'below'} threshold {threshold:.2f}"
+            )
+            decision.setObjectName("decisionPositive" if positive else "decisionNegative")
+            decision.setWordWrap(True)
+            self.bar = ProbabilityBar(result.probability, threshold, positive)
+            layout.addWidget(self.bar)
+            layout.addWidget(decision)
+            meta = QLabel(model_line(result))
+            meta.setToolTip(f"Validation data: {result.validation_data}" if result.validation_data else "")
+            meta.setObjectName("modelLine")
+            meta.setWordWrap(True)
+            layout.addWidget(meta)
+        elif result.status is TaskStatus.NOT_INSTALLED:
+            status = QLabel("No model installed for this task")
+            status.setObjectName("notInstalled")
+            layout.addWidget(status)
+        else:
+            status = QLabel(f"Model unavailable: {result.message or 'unknown reason'}")
+            status.setObjectName("unavailable")
+            status.setWordWrap(True)
+            layout.addWidget(status)
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+
+    def mousePressEvent(self, event) -> None:
+        self.clicked.emit(self.task)
+        super().mousePressEvent(event)
+
+
+class ResultsPanel(QWidget):
+    taskSelected = Signal(str)
+    revealRequested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("resultsPanel")
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+
+        self.header = QLabel("Results")
+        self.header.setObjectName("panelHeader")
+        outer.addWidget(self.header)
+
+        self.warnings = QLabel()
+        self.warnings.setObjectName("plausibilityWarning")
+        self.warnings.setWordWrap(True)
+        self.warnings.hide()
+        outer.addWidget(self.warnings)
+
+        self.notes = QLabel()
+        self.notes.setObjectName("imageNotes")
+        self.notes.setWordWrap(True)
+        self.notes.hide()
+        outer.addWidget(self.notes)
+
+        self.status = QLabel("Open an image to analyse it.")
+        self.status.setObjectName("resultsStatus")
+        self.status.setWordWrap(True)
+        outer.addWidget(self.status)
+
+        self.reveal_button = QPushButton("Reveal AI answer  (Space)")
+        self.reveal_button.setObjectName("revealButton")
+        self.reveal_button.clicked.connect(self.revealRequested)
+        self.reveal_button.hide()
+        outer.addWidget(self.reveal_button)
+
+        self.truth = QLabel()
+        self.truth.setObjectName("truthLabel")
+        self.truth.setWordWrap(True)
+        self.truth.hide()
+        outer.addWidget(self.truth)
+
+        self._cards_host = QWidget()
+        self._cards = QVBoxLayout(self._cards_host)
+        self._cards.setContentsMargins(0, 0, 0, 0)
+        self._cards.setSpacing(8)
+        self._cards.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(self._cards_host)
+        outer.addWidget(scroll, 1)
+
+        self.disclaimer = QLabel(DISCLAIMER)
+        self.disclaimer.setObjectName("disclaimer")
+        self.disclaimer.setWordWrap(True)
+        self.disclaimer.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        outer.addWidget(self.disclaimer)
+
+        self._result: AnalysisResult | None = None
+        self._card_widgets: list[TaskCard] = []
+        self._hidden = False
+        self._truth_text = ""
+
+    # ----- state ------------------------------------------------------------------------------
+    def show_busy(self, message: str) -> None:
+        self.status.setText(message)
+        self.status.show()
+
+    def clear(self, message: str = "Open an image to analyse it.") -> None:
+        self._result = None
+        self._truth_text = ""
+        self.warnings.hide()
+        self.notes.hide()
+        self.truth.hide()
+        self.reveal_button.hide()
+        self._clear_cards()
+        self.show_busy(message)
+
+    def set_warnings(self, warnings: list[str], notes: list[str] | None = None) -> None:
+        """Plausibility warnings in a yellow box; loader notes (how the file was read) as plain text."""
+        if warnings:
+            self.warnings.setText("⚠ Does this look like a radiograph?\n• " + "\n• ".join(warnings))
+            self.warnings.show()
+        else:
+            self.warnings.hide()
+        if notes:
+            self.notes.setText("\n".join(f"ℹ {n}" for n in notes))
+            self.notes.show()
+        else:
+            self.notes.hide()
+
+    def set_result(self, result: AnalysisResult, truth_text: str = "") -> None:
+        self._result = result
+        self._truth_text = truth_text
+        notes = list(result.image.notes) if result.image is not None else []
+        self.set_warnings([w for w in result.warnings if w not in notes], notes)
+        self._render()
+
+    def set_hidden(self, hidden: bool) -> None:
+        """Teaching mode: hide the answer until `reveal()`."""
+        self._hidden = hidden
+        self._render()
+
+    def is_hidden(self) -> bool:
+        return self._hidden
+
+    def reveal(self) -> None:
+        self.set_hidden(False)
+
+    def cards(self) -> list[TaskCard]:
+        return list(self._card_widgets)
+
+    # ----- drawing ----------------------------------------------------------------------------
+    def _clear_cards(self) -> None:
+        for card in self._card_widgets:
+            self._cards.removeWidget(card)
+            card.hide()
+            card.deleteLater()
+        self._card_widgets = []
+
+    def _render(self) -> None:
+        self._clear_cards()
+        result = self._result
+        if result is None:
+            self.reveal_button.hide()
+            self.truth.hide()
+            return
+        if self._hidden:
+            self.status.setText("Teaching mode: the AI answer and heatmap are hidden. Decide first, then reveal.")
+            self.status.show()
+            self.reveal_button.show()
+            self.truth.hide()
+            return
+        self.reveal_button.hide()
+        if self._truth_text:
+            self.truth.setText(f"Known answer: {self._truth_text}")
+            self.truth.show()
+        else:
+            self.truth.hide()
+        if not result.results:
+            self.status.setText("No task applies to this image.")
+            self.status.show()
+        elif all(r.status is TaskStatus.NOT_INSTALLED for r in result.results):
+            self.status.setText("No model is installed for these tasks yet (Help › About lists the installed models).")
+            self.status.show()
+        else:
+            self.status.hide()
+        ordered = sorted(result.results, key=lambda r: (r.status is not TaskStatus.OK, r.task))
+        for index, task_result in enumerate(ordered):
+            card = TaskCard(task_result)
+            card.clicked.connect(self.taskSelected)
+            self._cards.insertWidget(index, card)
+            self._card_widgets.append(card)
