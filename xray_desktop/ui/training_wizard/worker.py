@@ -12,9 +12,10 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Signal, Slot
 
 from xray_desktop.progress import Cancelled, Progress
+from xray_desktop.ui.worker import PythonEventThread
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +67,7 @@ class JobThread(QObject):
 
     def __init__(self, fn: JobFunction, name: str, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.thread = QThread()
+        self.thread = PythonEventThread()  # TF keeps per-thread Python state: see ui.worker
         self.thread.setObjectName(name)
         self.worker = JobWorker(fn)
         self.worker.moveToThread(self.thread)
