@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 export QT_QPA_PLATFORM ?= $(if $(DISPLAY)$(WAYLAND_DISPLAY),,offscreen)
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: run test lint bench screenshots bundle bundle-test clean
+.PHONY: run test lint bench screenshots bundle bundle-test tarball clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,8 +36,13 @@ screenshots: $(STAMP)
 bundle: $(STAMP)
 	$(BIN)/pyinstaller --noconfirm --clean --distpath dist --workpath build installer/xray_desktop.spec
 
+# The bundle's own self-test, in a throw-away data folder so it never touches a real user's files or keyring.
 bundle-test: bundle
-	QT_QPA_PLATFORM=offscreen dist/XRayDesktop/xray-desktop-cli self-test
+	home=$$(mktemp -d) && XRAY_DESKTOP_HOME=$$home QT_QPA_PLATFORM=offscreen dist/XRayDesktop/xray-desktop-cli self-test; \
+	status=$$?; rm -rf "$$home"; exit $$status
+
+tarball: bundle
+	sh installer/linux/make_tarball.sh
 
 clean:
 	rm -rf build dist .pytest_cache
