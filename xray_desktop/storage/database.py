@@ -21,6 +21,15 @@ from xray_desktop.security.crypto import decrypt, encrypt
 DB_FILE_NAME = "records.sqlite3"
 
 
+def select_where(table: str, **equals: object) -> tuple[str, list[object]]:
+    """`SELECT * FROM table` with an `AND` of `column = ?` for each filter that is not None."""
+    filters = {column: value for column, value in equals.items() if value is not None}
+    sql = f"SELECT * FROM {table}"
+    if filters:
+        sql += " WHERE " + " AND ".join(f"{column} = ?" for column in filters)
+    return sql, list(filters.values())
+
+
 class Database:
     """One SQLite file; `schema` statements run once per instance (CREATE ... IF NOT EXISTS)."""
 

@@ -15,7 +15,7 @@ from enum import StrEnum
 from typing import Any
 
 from xray_desktop.errors import StoreError
-from xray_desktop.storage.database import Database, open_json, seal_json
+from xray_desktop.storage.database import Database, open_json, seal_json, select_where
 
 SCHEMA = (
     """CREATE TABLE IF NOT EXISTS feedback (
@@ -93,15 +93,7 @@ class FeedbackStore:
 
     def list(self, image_sha256: str | None = None, username: str | None = None) -> list[FeedbackEntry]:
         """Oldest first (the order a CSV for retraining wants); optionally one image's or one user's."""
-        sql, clauses, params = "SELECT * FROM feedback", [], []
-        if image_sha256 is not None:
-            clauses.append("image_sha256 = ?")
-            params.append(image_sha256)
-        if username is not None:
-            clauses.append("username = ?")
-            params.append(username)
-        if clauses:
-            sql += " WHERE " + " AND ".join(clauses)
+        sql, params = select_where("feedback", image_sha256=image_sha256, username=username)
         sql += " ORDER BY created, rowid"
         with self._db.read() as conn:
             rows = conn.execute(sql, params).fetchall()

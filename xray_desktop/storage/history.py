@@ -16,7 +16,7 @@ from typing import Any
 from xray_desktop.errors import StoreError
 from xray_desktop.imaging.radiograph import Radiograph
 from xray_desktop.services.results import AnalysisResult, TaskResult, TaskStatus
-from xray_desktop.storage.database import Database, open_json, seal_json
+from xray_desktop.storage.database import Database, open_json, seal_json, select_where
 
 SCHEMA = (
     """CREATE TABLE IF NOT EXISTS history (
@@ -143,16 +143,7 @@ class HistoryStore:
         self, limit: int = 100, username: str | None = None, image_sha256: str | None = None
     ) -> list[HistoryEntry]:
         """Newest first, optionally only one user's or one image's."""
-        sql = "SELECT * FROM history"
-        clauses, params = [], []
-        if username is not None:
-            clauses.append("username = ?")
-            params.append(username)
-        if image_sha256 is not None:
-            clauses.append("image_sha256 = ?")
-            params.append(image_sha256)
-        if clauses:
-            sql += " WHERE " + " AND ".join(clauses)
+        sql, params = select_where("history", username=username, image_sha256=image_sha256)
         sql += " ORDER BY created DESC, rowid DESC LIMIT ?"
         params.append(int(limit))
         with self._db.read() as conn:

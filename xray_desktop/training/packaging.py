@@ -43,6 +43,18 @@ class PackagedModel:
     target_met: bool | None
 
 
+def read_run_record(run_dir: Path) -> tuple[dict, Path]:
+    """The run's record and the best checkpoint it names (the file `package_run` ships)."""
+    record_path = run_dir / "run.json"
+    if not record_path.is_file():
+        raise InputError(f"{run_dir}: no run.json; the run did not finish an epoch")
+    record = json.loads(record_path.read_text(encoding="utf-8"))
+    checkpoint = run_dir / record["checkpoint"]
+    if not checkpoint.is_file():
+        raise InputError(f"{checkpoint}: checkpoint missing")
+    return record, checkpoint
+
+
 def package_run(
     recipe: Recipe,
     run_dir: Path,
@@ -60,13 +72,7 @@ def package_run(
         InputError: the run folder has no checkpoint or record, or the model id is already registered
             and `replace` is False (bump the recipe's version instead of overwriting a shipped model).
     """
-    record_path = run_dir / "run.json"
-    if not record_path.is_file():
-        raise InputError(f"{run_dir}: no run.json; the run did not finish an epoch")
-    record = json.loads(record_path.read_text(encoding="utf-8"))
-    checkpoint = run_dir / record["checkpoint"]
-    if not checkpoint.is_file():
-        raise InputError(f"{checkpoint}: checkpoint missing")
+    record, checkpoint = read_run_record(run_dir)
     registry_file = (models_dir or paths.models_dir()) / "registry.json"
     registry = Registry.load(registry_file) if registry_file.is_file() else Registry.empty(registry_file)
     if registry.find(recipe.model_id) is not None and not replace:

@@ -8,7 +8,6 @@ TensorFlow is imported inside the functions, never when the wizard is opened.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -89,14 +88,9 @@ class EvaluationView:
 
 def checkpoint_of(run_dir: Path) -> Path:
     """The best checkpoint named by the run record (the file `package_run` will ship)."""
-    record_path = run_dir / "run.json"
-    if not record_path.is_file():
-        raise InputError(f"{run_dir}: no run.json; the run did not finish an epoch")
-    record = json.loads(record_path.read_text(encoding="utf-8"))
-    checkpoint = run_dir / record["checkpoint"]
-    if not checkpoint.is_file():
-        raise InputError(f"{checkpoint}: checkpoint missing")
-    return checkpoint
+    from xray_desktop.training.packaging import read_run_record
+
+    return read_run_record(run_dir)[1]
 
 
 def evaluate_run(recipe: Recipe, run_dir: Path, data_root: Path, progress: Progress) -> EvaluationView:
