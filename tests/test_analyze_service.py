@@ -162,3 +162,19 @@ def test_admin_threshold_override_replaces_the_registry_threshold_and_says_so(ti
     assert overridden.probability == pytest.approx(plain.probability)
     assert overridden.decision is False and overridden.label == "Normal"
     assert overridden.to_json()["threshold_source"] == "admin override"
+
+
+def test_body_part_names_select_that_part_and_unknown_part_warns(tiny_models_dir, tmp_path, session):
+    from xray_desktop.services.analyze import UNKNOWN_BODY_PART_WARNING, resolve_tasks
+
+    assert resolve_tasks("chest", None) == ["pneumonia", "cardiomegaly"]
+    assert resolve_tasks("knee", None) == ["osteoarthritis", "osteoporosis"]
+    assert resolve_tasks("limb", None) == ["fracture"]
+    assert resolve_tasks("auto", "CHEST") == ["pneumonia", "cardiomegaly"]
+    path, _ = _square_png(tmp_path, "nobodypart.png", square=True)
+    manager = _manager(tiny_models_dir)
+    guessed = analyze_image(session, path, manager=manager, tasks="auto")
+    assert UNKNOWN_BODY_PART_WARNING in guessed.warnings and len(guessed.results) == 5
+    chosen = analyze_image(session, path, manager=manager, tasks="chest")
+    assert UNKNOWN_BODY_PART_WARNING not in chosen.warnings
+    assert [r.task for r in chosen.results] == ["pneumonia", "cardiomegaly"]

@@ -28,6 +28,13 @@ TASKS: dict[str, Task] = {
     )
 }
 TASK_NAMES: tuple[str, ...] = tuple(TASKS)
+BODY_PARTS: tuple[str, ...] = ("chest", "knee", "limb")
+
+
+def tasks_of_body_part(part: str) -> tuple[str, ...]:
+    """The tasks that belong to one of our body parts ("chest" -> pneumonia, cardiomegaly)."""
+    return tuple(t.name for t in TASKS.values() if t.body_part == part)
+
 
 # DICOM Body Part Examined (0018,0015) values → our body parts, for `--task auto`.
 BODY_PART_ALIASES: dict[str, str] = {
@@ -56,7 +63,7 @@ def tasks_for_body_part(body_part: str | None) -> tuple[str, ...]:
     if not body_part:
         return ()
     part = BODY_PART_ALIASES.get(body_part.strip().upper())
-    return tuple(t.name for t in TASKS.values() if t.body_part == part)
+    return tasks_of_body_part(part) if part else ()
 
 
 def require_task(name: str) -> Task:

@@ -1,4 +1,4 @@
-"""`xray-desktop analyze FILE... [--task T|all|auto] [--method M] [--json] [--heatmap-dir DIR] [--report OUT.pdf]`.
+"""`xray-desktop analyze FILE... [--task T|all|auto|chest|knee|limb] [--method M] [--json] [--heatmap-dir DIR] [--report OUT.pdf]`.
 
 Exit 3 if any file is unusable; else 4 if a model is unavailable (or a task named with --task has none);
 unusable files and broken models never stop the other files or tasks.
@@ -14,7 +14,7 @@ from typing import Any
 
 from xray_desktop.errors import EXIT_INPUT, EXIT_MODEL, EXIT_OK
 from xray_desktop.explain import METHODS
-from xray_desktop.tasks import TASK_NAMES
+from xray_desktop.tasks import BODY_PARTS, TASK_NAMES
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -28,8 +28,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--task",
         default="auto",
-        choices=("auto", "all", *TASK_NAMES),
-        help="auto (default): from the DICOM body part, else all tasks",
+        choices=("auto", "all", *BODY_PARTS, *TASK_NAMES),
+        help="auto (default): from the DICOM body part, else all tasks (with a warning); "
+        "chest, knee or limb: that body part's tasks; or one task",
     )
     parser.add_argument("--method", default="gradcam", choices=METHODS, help="explanation method (default gradcam)")
     parser.add_argument("--json", action="store_true", help="print a JSON list with one object per file")
@@ -81,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"report written to {written}", file=sys.stderr)
     if any(a.error for a in analyses):
         return EXIT_INPUT
-    named = args.task not in ("auto", "all")
+    named = args.task in TASK_NAMES  # "auto", "all" and body parts treat "not installed" as normal
     for analysis in analyses:
         for result in analysis.results:
             if result.status is TaskStatus.UNAVAILABLE or (named and result.status is TaskStatus.NOT_INSTALLED):

@@ -23,9 +23,13 @@ from xray_desktop.progress import Progress
 from xray_desktop.security.permissions import Permission
 from xray_desktop.services.results import AnalysisResult, TaskResult, TaskStatus
 from xray_desktop.services.session import Session
-from xray_desktop.tasks import TASK_NAMES, require_task, tasks_for_body_part
+from xray_desktop.tasks import BODY_PARTS, TASK_NAMES, require_task, tasks_for_body_part, tasks_of_body_part
 
-BOX_TASKS = frozenset({"fracture"})  # tasks whose map is also summarised as attention boxes
+BOX_TASKS = frozenset({"fracture"})
+UNKNOWN_BODY_PART_WARNING = (
+    "body part unknown (no DICOM Body Part Examined): every task's model was run, and a model only means "
+    "something on its own body part (a knee model on a chest film says nothing); choose the body part or task"
+)  # tasks whose map is also summarised as attention boxes
 
 
 def analyze_image(
@@ -93,6 +97,8 @@ def analyze_radiograph(
     _check_method(method)
     names = resolve_tasks(tasks, radiograph.body_part)
     result = AnalysisResult(path=str(radiograph.source), image=radiograph, warnings=plausibility_warnings(radiograph))
+    if tasks == "auto" and not tasks_for_body_part(radiograph.body_part):
+        result.warnings.append(UNKNOWN_BODY_PART_WARNING)
     for done, task in enumerate(names):
         if progress is not None:
             progress.check_cancelled()
@@ -120,12 +126,17 @@ def analyze_radiograph(
 
 
 def resolve_tasks(tasks: Sequence[str] | str, body_part: str | None) -> list[str]:
-    """ "auto" / "all" / one name / several names -> validated task names (UsageError for an unknown one)."""
+    """ "auto" / "all" / a body part ("chest", "knee", "limb") / task names -> validated task names.
+
+    Raises UsageError for an unknown name.
+    """
     if isinstance(tasks, str):
         if tasks == "auto":
             return list(tasks_for_body_part(body_part) or TASK_NAMES)
         if tasks == "all":
             return list(TASK_NAMES)
+        if tasks in BODY_PARTS:
+            return list(tasks_of_body_part(tasks))
         tasks = [tasks]
     names = [require_task(t).name for t in tasks]
     if not names:
