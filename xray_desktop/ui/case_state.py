@@ -20,6 +20,7 @@ class CaseState:
     radiograph: Radiograph | None = None
     quantized: np.ndarray | None = None  # display levels of the radiograph (see display.quantize)
     outcomes: dict[str, AnalysisOutcome] = field(default_factory=dict)  # by explanation method
+    tasks: str | None = None  # the task set (ui.body_part.CaseTasks.spec) the cached outcomes answer
     revealed: bool = False  # teaching mode: the answer was revealed for this case
     history_id: str | None = None  # the history entry of the first analysis (feedback links to it)
     _coloured: dict[tuple[str, str, str], np.ndarray] = field(default_factory=dict, repr=False)
@@ -37,6 +38,15 @@ class CaseState:
 
     def clear_colour_cache(self) -> None:
         self._coloured.clear()
+
+    def use_tasks(self, tasks: str) -> bool:
+        """Switch to another task set; the outcomes cached for the old one are dropped. True if it changed."""
+        if tasks == self.tasks:
+            return False
+        self.tasks = tasks
+        self.outcomes.clear()
+        self.clear_colour_cache()
+        return True
 
     def analysis(self, method: str) -> AnalysisResult | None:
         outcome = self.outcomes.get(method) or next(iter(self.outcomes.values()), None)

@@ -27,9 +27,10 @@ from PySide6.QtWidgets import (
 from xray_desktop import __version__
 from xray_desktop.security.permissions import Permission
 from xray_desktop.services.session import Session
-from xray_desktop.tasks import TASKS, tasks_for_body_part
+from xray_desktop.tasks import TASKS
 from xray_desktop.ui.about_dialog import AboutDialog
 from xray_desktop.ui.app_services import AppServices
+from xray_desktop.ui.body_part import BODY_PART_CHOICES, case_tasks
 from xray_desktop.ui.case_list import CaseList
 from xray_desktop.ui.case_state import CaseState, mapped_tasks
 from xray_desktop.ui.engine import (
@@ -88,6 +89,7 @@ class MainWindow(WindowAccountMixin, QMainWindow):
         self._theme = self.prefs.theme
         self._method = self.prefs.method if self.prefs.method in METHODS else "gradcam"
         self._colormap = self.prefs.colormap
+        self._body_part = self.prefs.body_part  # for images that name no body part
         self._map_task: str | None = None
         self._warmup_job: int | None = None
         self._rewarm = False  # the warm-up gave way to an analysis and should resume after it
@@ -115,6 +117,8 @@ class MainWindow(WindowAccountMixin, QMainWindow):
         self.results = ResultsPanel()
         self.results.taskSelected.connect(self.select_map_task)
         self.results.revealRequested.connect(self.reveal)
+        self.results.set_body_part(self._body_part)
+        self.results.bodyPartChosen.connect(self.set_body_part)
         self.heatmap = HeatmapControls()
         self.heatmap.opacity.setValue(self.prefs.opacity)
         self.heatmap.set_colormap(self._colormap)
@@ -324,6 +328,11 @@ class MainWindow(WindowAccountMixin, QMainWindow):
         return dict(self.services.settings.get().threshold_overrides)
 
     def _show_or_analyse(self, state: CaseState) -> None:
+        tasks = case_tasks(self._body_part, state.sample, state.radiograph)
+        self.results.set_case_part(tasks.note)
+        if state.use_tasks(tasks.spec) and self._active_job is not None:
+            self.models.cancel(self._active_job)  # an analysis for the old task set: its answer is stale
+            self._active_job = None
         if self._method in state.outcomes:
             self._show_outcome(state)
             return
@@ -332,12 +341,11 @@ class MainWindow(WindowAccountMixin, QMainWindow):
         else:
             self.results.clear(f"Analysing with {METHODS[self._method]}…")
         self.heatmap.set_timings(state.timings(self._map_task), busy_method=self._method)
-        tasks = tasks_for_body_part(state.sample.body_part) if state.sample else ()
         job = AnalyzeJob(
             state.radiograph,
             self._method,
             self._colormap,
-            tasks or "auto",  # type: ignore[arg-type]
+            tasks.spec,
             self._hide_negative_maps,
             self._threshold_overrides(),
         )
@@ -345,11 +353,13 @@ class MainWindow(WindowAccountMixin, QMainWindow):
         self.status_label.setText(f"Analysing {state.name}")
         self._active_job = self.models.submit(
             job,
-            on_result=lambda outcome, s=state: self._analysed(s, outcome),
+            on_result=lambda outcome, s=state, t=tasks.spec: self._analysed(s, outcome, t),
             on_failed=lambda exc, s=state: self._case_failed(s, "Analysis failed", exc),
         )
 
-    def _analysed(self, state: CaseState, outcome: AnalysisOutcome) -> None:
+    def _analysed(self, state: CaseState, outcome: AnalysisOutcome, tasks: str | None = None) -> None:
+        if tasks is not None and tasks != state.tasks:
+            return  # finished before its cancel point, for a task set the user has since changed
         first = not state.outcomes
         state.add_outcome(outcome)
         if first:
@@ -386,6 +396,29 @@ class MainWindow(WindowAccountMixin, QMainWindow):
             self.status_label.setText(f"{title}: {state.name}")
         self.caseFailed.emit(str(exc))
         self.error_sink(title, exc)
+
+    # ----- body part ----------------------------------------------------------------------------
+    def body_part(self) -> str:
+        return self._body_part
+
+    def set_body_part(self, choice: str) -> None:
+        """Choose the body part for images that name none; the current case is re-analysed if it is one."""
+        if choice not in BODY_PART_CHOICES:
+            return
+        self._body_part = choice
+        self.prefs.body_part = choice
+        self.results.set_body_part(choice)
+        action = getattr(self, "body_part_actions", {}).get(choice)
+        if action is not None and not action.isChecked():
+            action.setChecked(True)
+        state = self._current
+        if state is None or state.radiograph is None:
+            return
+        tasks = case_tasks(choice, state.sample, state.radiograph)
+        if tasks.spec != state.tasks:
+            self._show_or_analyse(state)
+        else:  # the case names its own body part, or nothing changed: no second analysis
+            self.results.set_case_part(tasks.note)
 
     # ----- heatmap ------------------------------------------------------------------------------
     def select_map_task(self, task: str) -> None:

@@ -1,4 +1,4 @@
-"""Personal view settings (geometry, last folder, slider, colormap, theme, recent files) in QSettings.
+"""Personal view settings (geometry, last folder, slider, colormap, theme, body part, recent files) in QSettings.
 
 Stored as an INI file under the data home, so `XRAY_DESKTOP_HOME` isolates
 tests and portable installs. Machine-wide settings belong to the settings
@@ -13,6 +13,7 @@ from typing import Any
 from PySide6.QtCore import QByteArray, QSettings
 
 from xray_desktop.paths import data_home
+from xray_desktop.ui.body_part import BODY_PART_CHOICES
 
 MAX_RECENT = 10
 
@@ -63,6 +64,16 @@ class Preferences:
     @theme.setter
     def theme(self, value: str) -> None:
         self.qsettings.setValue("view/theme", value)
+
+    @property
+    def body_part(self) -> str:
+        """The body part chosen for images that name none (see ui.body_part.BODY_PART_CHOICES)."""
+        value = self._get("analysis/body_part", "auto", str)
+        return value if value in BODY_PART_CHOICES else "auto"
+
+    @body_part.setter
+    def body_part(self, value: str) -> None:
+        self.qsettings.setValue("analysis/body_part", value)
 
     @property
     def last_folder(self) -> str:

@@ -1,6 +1,7 @@
 """Results: per task a probability bar with its threshold, the decision and the model behind it.
 
-Also carries the plausibility warnings, the teaching-mode curtain (answer hidden
+Also carries the body-part choice (for images that name none) with a prominent
+warning when every model had to run, the plausibility warnings, the teaching-mode curtain (answer hidden
 until Reveal, then the known label for sample cases) and the disclaimer, which
 is always visible whatever state the panel is in.
 """
@@ -9,7 +10,9 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QComboBox,
     QFrame,
+    QHBoxLayout,
     QLabel,
     QPushButton,
     QScrollArea,
@@ -20,7 +23,8 @@ from PySide6.QtWidgets import (
 
 from xray_desktop import DISCLAIMER
 from xray_desktop.services.results import AnalysisResult, TaskResult, TaskStatus
-from xray_desktop.tasks import TASKS
+from xray_desktop.tasks import BODY_PARTS, TASKS
+from xray_desktop.ui.body_part import BODY_PART_CHOICES, BODY_PART_SHORTCUTS
 from xray_desktop.ui.probability_bar import ProbabilityBar
 
 
@@ -86,9 +90,40 @@ class TaskCard(QFrame):
         super().mousePressEvent(event)
 
 
+class BodyPartWarning(QFrame):
+    """The service's "body part unknown" warning, with one button per body part to choose it right there."""
+
+    chosen = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("bodyPartWarning")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(10, 8, 10, 8)
+        self.text = QLabel()
+        self.text.setObjectName("bodyPartWarningText")
+        self.text.setWordWrap(True)
+        layout.addWidget(self.text)
+        buttons = QHBoxLayout()
+        buttons.addWidget(QLabel("Analyse as:"))
+        self.buttons: dict[str, QPushButton] = {}
+        for part in BODY_PARTS:
+            button = QPushButton(BODY_PART_CHOICES[part])
+            button.setToolTip(f"Run only the {part} models on this image ({BODY_PART_SHORTCUTS[part]})")
+            button.clicked.connect(lambda _=False, p=part: self.chosen.emit(p))
+            buttons.addWidget(button)
+            self.buttons[part] = button
+        buttons.addStretch(1)
+        layout.addLayout(buttons)
+
+    def set_warning(self, warning: str) -> None:
+        self.text.setText(f"⚠ {warning[:1].upper()}{warning[1:]}.")
+
+
 class ResultsPanel(QWidget):
     taskSelected = Signal(str)
     revealRequested = Signal()
+    bodyPartChosen = Signal(str)  # a value of BODY_PART_CHOICES
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -99,7 +134,30 @@ class ResultsPanel(QWidget):
 
         self.header = QLabel("Results")
         self.header.setObjectName("panelHeader")
-        outer.addWidget(self.header)
+        self.body_part = QComboBox()
+        self.body_part.setObjectName("bodyPartChoice")
+        for value, label in BODY_PART_CHOICES.items():
+            self.body_part.addItem(label, value)
+        self.body_part.setToolTip(
+            "The body part of images that name none (PNG, JPEG, DICOM without Body Part Examined); "
+            "only its models run. Samples and DICOMs that name theirs use their own. (View › Body part)"
+        )
+        self.body_part.currentIndexChanged.connect(lambda _i: self.bodyPartChosen.emit(self.body_part.currentData()))
+        header_row = QHBoxLayout()
+        header_row.addWidget(self.header, 1)
+        header_row.addWidget(QLabel("Body part:"))
+        header_row.addWidget(self.body_part)
+        outer.addLayout(header_row)
+
+        self.case_part = QLabel()
+        self.case_part.setObjectName("imageNotes")
+        self.case_part.hide()
+        outer.addWidget(self.case_part)
+
+        self.body_part_warning = BodyPartWarning()
+        self.body_part_warning.chosen.connect(self.bodyPartChosen)
+        self.body_part_warning.hide()
+        outer.addWidget(self.body_part_warning)
 
         self.warnings = QLabel()
         self.warnings.setObjectName("plausibilityWarning")
@@ -158,10 +216,24 @@ class ResultsPanel(QWidget):
         self.status.setText(message)
         self.status.show()
 
+    def set_body_part(self, choice: str) -> None:
+        """Show the user's choice without emitting `bodyPartChosen` (the window calls this)."""
+        index = self.body_part.findData(choice)
+        if index >= 0 and index != self.body_part.currentIndex():
+            self.body_part.blockSignals(True)
+            self.body_part.setCurrentIndex(index)
+            self.body_part.blockSignals(False)
+
+    def set_case_part(self, note: str) -> None:
+        """Where the current case's body part comes from (its sample entry, its DICOM, or the choice)."""
+        self.case_part.setText(note)
+        self.case_part.setVisible(bool(note))
+
     def clear(self, message: str = "Open an image to analyse it.") -> None:
         self._result = None
         self._truth_text = ""
         self.warnings.hide()
+        self.body_part_warning.hide()
         self.notes.hide()
         self.truth.hide()
         self.reveal_button.hide()
@@ -182,10 +254,17 @@ class ResultsPanel(QWidget):
             self.notes.hide()
 
     def set_result(self, result: AnalysisResult, truth_text: str = "") -> None:
+        from xray_desktop.services.analyze import UNKNOWN_BODY_PART_WARNING  # loaded by the model thread by now
+
         self._result = result
         self._truth_text = truth_text
         notes = list(result.image.notes) if result.image is not None else []
-        self.set_warnings([w for w in result.warnings if w not in notes], notes)
+        unknown_part = UNKNOWN_BODY_PART_WARNING in result.warnings
+        if unknown_part:
+            self.body_part_warning.set_warning(UNKNOWN_BODY_PART_WARNING)
+        self.body_part_warning.setVisible(unknown_part)
+        others = [w for w in result.warnings if w not in notes and w != UNKNOWN_BODY_PART_WARNING]
+        self.set_warnings(others, notes)
         self._render()
 
     def set_hidden(self, hidden: bool) -> None:

@@ -9,6 +9,7 @@ with throw-away view preferences so a user's own settings never leak in.
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -25,11 +26,14 @@ class Shot:
     theme: str = "light"
     teaching: bool = False
     reveal: bool = False
+    plain: bool = False  # opened from a copy outside the samples, so it names no body part (the Auto warning)
 
 
 SHOTS: tuple[Shot, ...] = (
     Shot("main_light.png", "chest/PNEUMONIA__person1177_virus_1999.jpeg"),
     Shot("main_dark.png", "knee/KL3__9023348L.png", theme="dark"),
+    Shot("knee_light.png", "knee/KL0__9006140R.png"),
+    Shot("body_part_unknown.png", "unlabeled_chest/00000001_000.png", plain=True),
     Shot("dicom_light.png", "dicom/CR-MONO1-10-chest"),
     Shot("teaching_hidden.png", "chest/NORMAL__IM-0441-0001.jpeg", teaching=True),
     Shot("teaching_revealed.png", "chest/NORMAL__IM-0441-0001.jpeg", teaching=True, reveal=True),
@@ -59,7 +63,10 @@ def capture_all(out_dir: Path, shots: Sequence[Shot] = SHOTS, timeout_s: float =
             window.resize(*SCREENSHOT_SIZE)
             window.show()
             window.start_models()
-            window.open_path(samples_dir() / shot.sample)
+            source = samples_dir() / shot.sample
+            if shot.plain:
+                source = Path(shutil.copy2(source, Path(scratch) / source.name))
+            window.open_path(source)
             if not wait_for_case(window, timeout_s):
                 print(f"screenshots: {shot.sample}: no result within {timeout_s:g} s", file=sys.stderr)
             wait_until_idle(window, timeout_s)  # let the warm-up finish so the status bar shows the models

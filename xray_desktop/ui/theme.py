@@ -73,6 +73,9 @@ def _stylesheet(c: dict[str, str], base_pt: float) -> str:
     QLabel#unavailable {{ color: #c77700; }}
     QLabel#plausibilityWarning {{ background: {c["warn_bg"]}; color: {c["warn_fg"]};
         border-radius: 6px; padding: 8px; }}
+    QFrame#bodyPartWarning {{ background: {c["warn_bg"]}; border: 2px solid {c["warn_fg"]}; border-radius: 6px; }}
+    QFrame#bodyPartWarning QLabel {{ color: {c["warn_fg"]}; background: transparent; }}
+    QLabel#bodyPartWarningText {{ font-weight: 600; }}
     QLabel#truthLabel {{ background: {c["truth_bg"]}; color: {c["truth_fg"]}; border-radius: 6px;
         padding: 8px; font-weight: 600; }}
     QLabel#disclaimer {{ color: {c["muted"]}; font-style: italic; padding: 6px;

@@ -10,10 +10,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QKeySequence
+from PySide6.QtGui import QActionGroup, QKeySequence
 from PySide6.QtWidgets import QMenu
 
 from xray_desktop.security.permissions import Permission
+from xray_desktop.ui.body_part import BODY_PART_CHOICES, BODY_PART_SHORTCUTS
 from xray_desktop.ui.display import WINDOW_PRESETS
 
 if TYPE_CHECKING:
@@ -61,6 +62,8 @@ def build_main_menus(window: MainWindow) -> None:
     window._action(view, "Opacity up", lambda: window._nudge_opacity(10), ["]"])
     window._action(view, "Opacity down", lambda: window._nudge_opacity(-10), ["["])
     view.addSeparator()
+    build_body_part_menu(window, view.addMenu("&Body part"))
+    view.addSeparator()
     window._action(view, "&Next case", lambda: window._step_case(1), ["PgDown", "N"])
     window._action(view, "&Previous case", lambda: window._step_case(-1), ["PgUp", "P"])
     view.addSeparator()
@@ -75,6 +78,21 @@ def build_main_menus(window: MainWindow) -> None:
     help_menu = bar.addMenu("&Help")
     window._action(help_menu, "&About XRay Desktop", window.show_about, ["F1"])
     build_toolbar(window)
+
+
+def build_body_part_menu(window: MainWindow, menu: QMenu) -> None:
+    """One checkable entry per choice; the results panel's combo shows the same choice."""
+    group = QActionGroup(window)
+    group.setExclusive(True)
+    window.body_part_actions = {}
+    for value, label in BODY_PART_CHOICES.items():
+        action = window._action(
+            menu, label, lambda _=False, v=value: window.set_body_part(v), [BODY_PART_SHORTCUTS[value]]
+        )
+        action.setCheckable(True)
+        action.setChecked(value == window.body_part())
+        group.addAction(action)
+        window.body_part_actions[value] = action
 
 
 def build_toolbar(window: MainWindow) -> None:
