@@ -255,3 +255,38 @@ def class_folders(tmp_path: Path):
         return root
 
     return make
+
+
+@pytest.fixture
+def dialogs(monkeypatch: pytest.MonkeyPatch):
+    """QMessageBox.critical/warning record their calls instead of blocking a test (ui_support.DialogRecorder)."""
+    from PySide6.QtWidgets import QMessageBox
+    from ui_support import DialogRecorder
+
+    recorder = DialogRecorder()
+    monkeypatch.setattr(QMessageBox, "critical", recorder)
+    monkeypatch.setattr(QMessageBox, "warning", recorder)
+    return recorder
+
+
+@pytest.fixture
+def make_window(qtbot, dialogs):
+    """Factory for shown MainWindows (a doctor's session); closing each must stop its model thread."""
+    from ui_support import doctor_session
+
+    from xray_desktop.ui.main_window import MainWindow
+
+    windows = []
+
+    def make(**kwargs):
+        window = MainWindow(doctor_session(), **kwargs)
+        qtbot.addWidget(window)
+        window.show()
+        qtbot.waitExposed(window)
+        windows.append(window)
+        return window
+
+    yield make
+    for window in windows:
+        window.close()
+        assert not window.models.running, "closing the window must stop the model thread"

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtWidgets import QMessageBox, QWizard
-from ui_support import DialogRecorder, RecordingAudit, doctor_session
+from PySide6.QtWidgets import QWizard
+from ui_support import RecordingAudit, doctor_session
 
 from xray_desktop.errors import NotAllowedError
 from xray_desktop.models.manager import ModelManager
@@ -34,14 +34,6 @@ def models_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     Registry.empty(folder / "registry.json").save()
     monkeypatch.setenv("XRAY_DESKTOP_MODELS", str(folder))
     return folder
-
-
-@pytest.fixture
-def dialogs(monkeypatch: pytest.MonkeyPatch) -> DialogRecorder:
-    recorder = DialogRecorder()
-    monkeypatch.setattr(QMessageBox, "critical", recorder)
-    monkeypatch.setattr(QMessageBox, "warning", recorder)
-    return recorder
 
 
 def admin_session(audit: RecordingAudit | None = None) -> Session:

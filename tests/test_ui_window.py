@@ -8,8 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QMessageBox
-from ui_support import KNEE_SAMPLE, NORMAL_SAMPLE, PNEUMONIA_SAMPLE, DialogRecorder, doctor_session, write_corrupt_image
+from ui_support import KNEE_SAMPLE, NORMAL_SAMPLE, PNEUMONIA_SAMPLE, DialogRecorder, write_corrupt_image
 
 from xray_desktop.explain import overlay
 from xray_desktop.models.registry import Registry
@@ -22,32 +21,6 @@ from xray_desktop.ui.probability_bar import ProbabilityBar
 pytestmark = pytest.mark.slow
 
 TIMEOUT_MS = 60000
-
-
-@pytest.fixture
-def dialogs(monkeypatch: pytest.MonkeyPatch) -> DialogRecorder:
-    recorder = DialogRecorder()
-    monkeypatch.setattr(QMessageBox, "critical", recorder)
-    monkeypatch.setattr(QMessageBox, "warning", recorder)
-    return recorder
-
-
-@pytest.fixture
-def make_window(qtbot, dialogs):
-    windows: list[MainWindow] = []
-
-    def make(**kwargs) -> MainWindow:
-        window = MainWindow(doctor_session(), **kwargs)
-        qtbot.addWidget(window)
-        window.show()
-        qtbot.waitExposed(window)
-        windows.append(window)
-        return window
-
-    yield make
-    for window in windows:
-        window.close()
-        assert not window.models.running, "closing the window must stop the model thread"
 
 
 def open_and_wait(qtbot, window: MainWindow, path: Path):
