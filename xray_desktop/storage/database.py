@@ -83,9 +83,13 @@ def seal_json(key: bytes, value: object, aad: str) -> bytes:
     return encrypt(key, json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8"), aad.encode())
 
 
-def open_json(key: bytes, blob: bytes, aad: str) -> object:
-    """Decrypt a sealed column; a StoreError names the row when it was tampered with or keyed otherwise."""
+def open_json(key: bytes, blob: bytes, aad: str) -> dict:
+    """Decrypt a sealed JSON-object column; a StoreError names the row when it was tampered with,
+    keyed otherwise, or holds something other than an object."""
     try:
-        return json.loads(decrypt(key, bytes(blob), aad.encode()).decode("utf-8"))
+        value = json.loads(decrypt(key, bytes(blob), aad.encode()).decode("utf-8"))
     except StoreError as exc:
         raise StoreError(f"record {aad}: {exc}") from None
+    if not isinstance(value, dict):
+        raise StoreError(f"record {aad}: unexpected content")
+    return value

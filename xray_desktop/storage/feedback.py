@@ -14,7 +14,6 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from xray_desktop.errors import StoreError
 from xray_desktop.storage.database import Database, open_json, seal_json, select_where
 
 SCHEMA = (
@@ -101,8 +100,6 @@ class FeedbackStore:
 
     def _entry(self, row: Any) -> FeedbackEntry:
         sealed = open_json(self._key, row["payload"], f"feedback:{row['id']}")
-        if not isinstance(sealed, dict):
-            raise StoreError(f"feedback record {row['id']}: unexpected content")
         return FeedbackEntry(
             id=row["id"],
             created=datetime.fromisoformat(row["created"]),

@@ -13,7 +13,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from xray_desktop.errors import StoreError
 from xray_desktop.imaging.radiograph import Radiograph
 from xray_desktop.services.results import AnalysisResult, TaskResult, TaskStatus
 from xray_desktop.storage.database import Database, open_json, seal_json, select_where
@@ -157,8 +156,6 @@ class HistoryStore:
 
     def _entry(self, row: Any) -> HistoryEntry:
         payload = open_json(self._key, row["payload"], f"history:{row['id']}")
-        if not isinstance(payload, dict):
-            raise StoreError(f"history record {row['id']}: unexpected content")
         return HistoryEntry(
             id=row["id"],
             created=datetime.fromisoformat(row["created"]),
