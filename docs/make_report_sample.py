@@ -16,8 +16,8 @@ from pathlib import Path
 
 from xray_desktop.errors import XRayError
 from xray_desktop.paths import samples_dir
+from xray_desktop.results import TaskStatus
 from xray_desktop.security.permissions import Role
-from xray_desktop.services.results import TaskStatus
 from xray_desktop.services.session import Session
 
 DEFAULT_IMAGE = "chest/PNEUMONIA__person1179_bacteria_3127.jpeg"

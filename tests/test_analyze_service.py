@@ -14,9 +14,9 @@ from xray_desktop.errors import UsageError
 from xray_desktop.models.calibration import calibrate
 from xray_desktop.models.manager import ModelManager
 from xray_desktop.models.registry import Registry
+from xray_desktop.results import TaskStatus
 from xray_desktop.security.permissions import Role
 from xray_desktop.services.analyze import analyze_image, analyze_radiograph
-from xray_desktop.services.results import TaskStatus
 from xray_desktop.services.session import Session
 
 

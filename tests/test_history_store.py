@@ -10,9 +10,9 @@ import pytest
 from reports_support import RecordingAudit, analysis, session
 
 from xray_desktop.errors import InputError, NotAllowedError, StoreError
+from xray_desktop.results import AnalysisResult, TaskStatus
 from xray_desktop.security.permissions import Role
 from xray_desktop.services.history import HistoryService
-from xray_desktop.services.results import AnalysisResult, TaskStatus
 from xray_desktop.storage.database import DB_FILE_NAME
 
 

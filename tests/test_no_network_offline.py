@@ -56,9 +56,9 @@ def test_analysis_with_heatmap_and_a_pdf_report_make_no_network_connection(
     tiny_models_dir: Path, tmp_path: Path, no_network: list[str]
 ) -> None:
     from xray_desktop.models.manager import ModelManager
+    from xray_desktop.results import TaskStatus
     from xray_desktop.services.analyze import analyze_image
     from xray_desktop.services.report import export_report
-    from xray_desktop.services.results import TaskStatus
 
     manager = ModelManager()
     analyses = [

@@ -12,12 +12,12 @@ from reports_support import RecordingAudit, pdf_page_texts, session
 from xray_desktop import DISCLAIMER
 from xray_desktop.models.manager import ModelManager
 from xray_desktop.models.registry import Registry
+from xray_desktop.results import TaskStatus
 from xray_desktop.security.permissions import Role
 from xray_desktop.services.analyze import analyze_image
 from xray_desktop.services.feedback import FeedbackService
 from xray_desktop.services.history import HistoryService
 from xray_desktop.services.report import export_report
-from xray_desktop.services.results import TaskStatus
 
 pytestmark = pytest.mark.slow
 

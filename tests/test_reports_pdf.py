@@ -13,9 +13,9 @@ from reports_support import RecordingAudit, analysis, pdf_page_texts, render_pdf
 from xray_desktop import DISCLAIMER
 from xray_desktop.errors import InputError, NotAllowedError, UsageError
 from xray_desktop.imaging.loader import load_radiograph
+from xray_desktop.results import AnalysisResult
 from xray_desktop.security.permissions import Role
 from xray_desktop.services.report import export_report
-from xray_desktop.services.results import AnalysisResult
 
 
 def _flat(text: str) -> str:

@@ -170,7 +170,7 @@ def test_a_window_that_cannot_start_is_a_failure_not_a_hang(tmp_path: Path) -> N
 
 
 def test_the_report_gets_the_first_cases_that_have_a_model_result() -> None:
-    from xray_desktop.services.results import AnalysisResult, TaskResult, TaskStatus
+    from xray_desktop.results import AnalysisResult, TaskResult, TaskStatus
     from xray_desktop.services.selftest import _keep_for_report
 
     def case(name: str, status: TaskStatus) -> AnalysisResult:

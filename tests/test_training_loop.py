@@ -14,9 +14,9 @@ from xray_desktop.cli import main as cli_main
 from xray_desktop.models.manager import ModelManager
 from xray_desktop.models.registry import Registry
 from xray_desktop.progress import Progress
+from xray_desktop.results import TaskStatus
 from xray_desktop.security.permissions import Role
 from xray_desktop.services.analyze import analyze_image
-from xray_desktop.services.results import TaskStatus
 from xray_desktop.services.session import Session
 from xray_desktop.training.recipes import load_recipe
 

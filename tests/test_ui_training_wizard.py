@@ -14,9 +14,9 @@ from xray_desktop.errors import NotAllowedError
 from xray_desktop.models.manager import ModelManager
 from xray_desktop.models.registry import Registry
 from xray_desktop.progress import Cancelled
+from xray_desktop.results import TaskStatus
 from xray_desktop.security.permissions import Role
 from xray_desktop.services.analyze import analyze_image
-from xray_desktop.services.results import TaskStatus
 from xray_desktop.services.session import Session
 from xray_desktop.ui.training_wizard import open_training_wizard
 from xray_desktop.ui.training_wizard.wizard import PageId, TrainingWizard

@@ -12,7 +12,7 @@ from ui_support import PNEUMONIA_SAMPLE, doctor_session, write_corrupt_image
 from xray_desktop.errors import ImageLoadError
 from xray_desktop.imaging.radiograph import Radiograph
 from xray_desktop.progress import Progress
-from xray_desktop.services.results import TaskStatus
+from xray_desktop.results import TaskStatus
 from xray_desktop.ui.engine import AnalysisEngine, AnalysisOutcome, AnalyzeJob, LoadedImage, LoadJob, WarmUpJob
 from xray_desktop.ui.worker import ModelThread, ModelWorker
 

@@ -2,11 +2,13 @@
 
 SIGTERM or SIGINT cancels between batches and keeps the best checkpoint, so a run can be
 stopped at a deadline and still packaged with `xray-desktop train --from-run RUN_DIR`.
-Usage: python training/launch_run.py RECIPE.toml RUN_DIR [DATA_ROOT]
+`--resume` continues a stopped (or killed) run from its last finished epoch.
+Usage: python training/launch_run.py RECIPE.toml RUN_DIR [--data-root DIR] [--resume]
 """
 
 from __future__ import annotations
 
+import argparse
 import signal
 import sys
 from pathlib import Path
@@ -18,19 +20,24 @@ from xray_desktop.training.trainer import train
 
 
 def main() -> int:
-    recipe = load_recipe(sys.argv[1])
-    run_dir = Path(sys.argv[2])
-    data_root = Path(sys.argv[3]) if len(sys.argv) > 3 else default_data_root()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("recipe")
+    parser.add_argument("run_dir", type=Path)
+    parser.add_argument("--data-root", type=Path, default=None)
+    parser.add_argument("--resume", action="store_true", help="continue from run_dir/last.keras and state.json")
+    args = parser.parse_args()
+    recipe = load_recipe(args.recipe)
     progress = Progress()
     signal.signal(signal.SIGTERM, lambda *_: progress.cancel())
     signal.signal(signal.SIGINT, lambda *_: progress.cancel())
     outcome = train(
         recipe,
-        data_root,
-        run_dir,
+        args.data_root or default_data_root(),
+        args.run_dir,
         progress=progress,
         on_epoch=lambda m: print(m, flush=True),
         cache_dir=Path("training/runs/cache"),
+        resume=args.resume,
     )
     print(f"done: {outcome.epochs_run} epochs, best {outcome.best_epoch}, {outcome.seconds:.0f} s", flush=True)
     return 0

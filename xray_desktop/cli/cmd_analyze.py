@@ -44,9 +44,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from xray_desktop.models.manager import ModelManager
     from xray_desktop.models.registry import Registry
+    from xray_desktop.results import TaskStatus
     from xray_desktop.services.analyze import analyze_image
     from xray_desktop.services.auth import cli_session
-    from xray_desktop.services.results import TaskStatus
     from xray_desktop.services.settings import SettingsService
 
     session = cli_session()
@@ -107,7 +107,7 @@ def write_overlays(analysis: Any, folder: Path, method: str, colormap: str, alph
 
 def format_text(analysis: Any) -> str:
     from xray_desktop import DISCLAIMER
-    from xray_desktop.services.results import TaskStatus
+    from xray_desktop.results import TaskStatus
 
     lines = [f"{analysis.path}:"]
     if analysis.error:

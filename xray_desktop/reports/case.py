@@ -17,7 +17,7 @@ import numpy as np
 
 from xray_desktop.explain.overlay import render_overlay
 from xray_desktop.reports.content import CaseSection, ReportImage, method_display_name
-from xray_desktop.services.results import AnalysisResult, TaskStatus
+from xray_desktop.results import AnalysisResult, TaskStatus
 
 PRINT_MAX_SIDE = 900  # ~270 dpi across half an A4 page: sharp on paper, small file
 BATCH_MAX_SIDE = 600  # large batches: ~180 dpi keeps a 200-case report to tens of MB

@@ -14,7 +14,7 @@ import numpy as np
 
 from xray_desktop import DISCLAIMER
 from xray_desktop.explain import METHOD_NAMES
-from xray_desktop.services.results import AnalysisResult
+from xray_desktop.results import AnalysisResult
 
 __all__ = ["DISCLAIMER", "PAGE_SIZES", "CaseSection", "ReportHeader", "ReportImage", "method_display_name"]
 PAGE_SIZES = ("A4", "Letter")

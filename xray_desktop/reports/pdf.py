@@ -40,7 +40,7 @@ from xray_desktop.reports.content import (
     method_display_name,
 )
 from xray_desktop.reports.fonts import FontSet, register_fonts
-from xray_desktop.services.results import TaskResult, TaskStatus
+from xray_desktop.results import TaskResult, TaskStatus
 
 MARGIN = 16 * mm
 _GRID = colors.HexColor("#b0b7c0")

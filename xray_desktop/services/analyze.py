@@ -20,8 +20,8 @@ from xray_desktop.imaging.radiograph import Radiograph
 from xray_desktop.models.calibration import calibrate
 from xray_desktop.models.registry import ModelEntry
 from xray_desktop.progress import Progress
+from xray_desktop.results import AnalysisResult, TaskResult, TaskStatus
 from xray_desktop.security.permissions import Permission
-from xray_desktop.services.results import AnalysisResult, TaskResult, TaskStatus
 from xray_desktop.services.session import Session
 from xray_desktop.tasks import BODY_PARTS, TASK_NAMES, require_task, tasks_for_body_part, tasks_of_body_part
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from xray_desktop.errors import InputError, NotAllowedError
+from xray_desktop.results import AnalysisResult
 from xray_desktop.security.keys import load_data_key
 from xray_desktop.security.permissions import Permission
-from xray_desktop.services.results import AnalysisResult
 from xray_desktop.services.session import Session
 from xray_desktop.storage.database import Database
 from xray_desktop.storage.history import HistoryEntry, HistoryStore

@@ -13,8 +13,8 @@ from xray_desktop.progress import Progress
 from xray_desktop.reports.case import BATCH_MAX_SIDE, PRINT_MAX_SIDE, prepare_case
 from xray_desktop.reports.content import PAGE_SIZES, ReportHeader
 from xray_desktop.reports.pdf import build_pdf
+from xray_desktop.results import AnalysisResult
 from xray_desktop.security.permissions import Permission
-from xray_desktop.services.results import AnalysisResult
 from xray_desktop.services.session import Session
 from xray_desktop.storage.atomic import atomic_write_bytes
 

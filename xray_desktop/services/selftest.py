@@ -24,7 +24,7 @@ from typing import Any
 
 from xray_desktop import paths
 from xray_desktop.errors import XRayError
-from xray_desktop.services.results import AnalysisResult, TaskStatus
+from xray_desktop.results import AnalysisResult, TaskStatus
 from xray_desktop.services.session import Session
 from xray_desktop.tasks import TASK_NAMES, tasks_for_body_part
 

@@ -7,14 +7,18 @@ kept), and each finished epoch's metrics go to an `on_epoch` hook.
 
 from __future__ import annotations
 
+import json
 import math
+import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
 
 import keras
 
 from xray_desktop.progress import Progress
+from xray_desktop.storage.atomic import atomic_write_text
 
 
 @dataclass(frozen=True)
@@ -63,11 +67,11 @@ class ProgressCallback(keras.callbacks.Callback):
 class EpochHookCallback(keras.callbacks.Callback):
     """Calls `hook(EpochMetrics)` after each epoch and keeps the history for the model card."""
 
-    def __init__(self, epochs: int, hook: EpochHook | None = None) -> None:
+    def __init__(self, epochs: int, hook: EpochHook | None = None, history: list[EpochMetrics] | None = None) -> None:
         super().__init__()
         self.epochs = epochs
         self.hook = hook
-        self.history: list[EpochMetrics] = []
+        self.history: list[EpochMetrics] = list(history or [])
         self._start = 0.0
 
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
@@ -96,3 +100,112 @@ def _num(value: object) -> float:
         return float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         return math.nan
+
+
+@dataclass
+class RunState:
+    """What a run needs to continue where it stopped: written after every epoch into `state.json`."""
+
+    epoch: int = 0  # epochs finished
+    best_val_auc: float = -math.inf
+    best_val_loss: float = math.inf
+    wait: int = 0  # epochs since the best validation AUC (early stopping)
+    lr_wait: int = 0  # epochs since the best validation loss (plateau schedule)
+    learning_rate: float = 0.0
+    seconds: float = 0.0
+    cpu_seconds: float = 0.0
+    stopped_early: bool = False
+    history: list[dict] = field(default_factory=list)  # EpochMetrics as dicts, for the card's learning curve
+
+    @classmethod
+    def load(cls, path: Path) -> RunState:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+    def save(self, path: Path) -> None:
+        atomic_write_text(path, json.dumps(asdict(self), indent=2, allow_nan=True) + "\n")
+
+
+def cosine_rate(base: float, epoch: int, epochs: int, warmup: int = 1, floor: float = 0.02) -> float:
+    """Linear warm-up, then cosine decay to `floor`·base: a pure function of the epoch, so a resumed run
+    follows exactly the schedule an uninterrupted one would."""
+    if epoch < warmup:
+        return base * (epoch + 1) / (warmup + 1)
+    span = max(1, epochs - warmup)
+    t = min(1.0, (epoch - warmup) / span)
+    return base * (floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * t)))
+
+
+class ResumableRun(keras.callbacks.Callback):
+    """Best checkpoint by validation AUC, early stopping, the learning-rate schedule and `last.keras`,
+    all with their state on disk so `--resume` continues a stopped run instead of starting again.
+
+    One callback instead of ModelCheckpoint + ReduceLROnPlateau + EarlyStopping, whose counters
+    reset at every `fit` and so cannot survive a restart.
+    """
+
+    def __init__(
+        self,
+        run_dir: Path,
+        state: RunState,
+        *,
+        schedule: str,
+        base_rate: float,
+        epochs: int,
+        early_stop_patience: int,
+        reduce_lr_patience: int,
+        clock: Callable[[], tuple[float, float]],
+        history: list[EpochMetrics],
+    ) -> None:
+        super().__init__()
+        self.history = history  # the EpochHookCallback's list (that callback runs first)
+        self.run_dir = run_dir
+        self.state = state
+        self.schedule = schedule
+        self.base_rate = base_rate
+        self.epochs = epochs
+        self.early_stop_patience = early_stop_patience
+        self.reduce_lr_patience = reduce_lr_patience
+        self.clock = clock  # (wall seconds, CPU seconds) of this process since fit began
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        if self.schedule == "cosine":
+            self.model.optimizer.learning_rate.assign(cosine_rate(self.base_rate, epoch, self.epochs))
+        elif self.state.learning_rate:
+            self.model.optimizer.learning_rate.assign(self.state.learning_rate)
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        logs = logs or {}
+        state = self.state
+        val_auc, val_loss = _num(logs.get("val_auc")), _num(logs.get("val_loss"))
+        if not math.isnan(val_auc) and val_auc > state.best_val_auc:
+            state.best_val_auc, state.wait = val_auc, 0
+            _save_model(self.model, self.run_dir / "best.keras")
+        else:
+            state.wait += 1
+        lr = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
+        if self.schedule != "cosine":
+            if not math.isnan(val_loss) and val_loss < state.best_val_loss:
+                state.best_val_loss, state.lr_wait = val_loss, 0
+            else:
+                state.lr_wait += 1
+                if state.lr_wait >= self.reduce_lr_patience:
+                    lr, state.lr_wait = max(lr * 0.5, 1e-6), 0
+        state.learning_rate = lr
+        state.epoch = epoch + 1
+        wall, cpu = self.clock()
+        state.seconds, state.cpu_seconds = wall, cpu
+        state.history = [asdict(m) for m in self.history]
+        if state.wait >= self.early_stop_patience:
+            state.stopped_early = True
+            self.model.stop_training = True
+        _save_model(self.model, self.run_dir / "last.keras")  # with optimizer state, for --resume
+        state.save(self.run_dir / "state.json")
+
+
+def _save_model(model: keras.Model, path: Path) -> None:
+    """Keras writes in place; a half-written checkpoint would be worse than none, so write beside and swap."""
+    tmp = path.with_name(path.stem + ".partial.keras")
+    model.save(tmp)
+    os.replace(tmp, path)

@@ -17,7 +17,7 @@ from xray_desktop.imaging.preprocess import PreprocessSpec
 from xray_desktop.training.datasets import DatasetReport, Sample, _is_image, discover, file_sha256
 from xray_desktop.training.grouping import GroupRule, group_rule
 from xray_desktop.training.recipes import Recipe
-from xray_desktop.training.splits import Split, split_by_group
+from xray_desktop.training.splits import Split, split_by_group, split_three_way
 
 
 @dataclass
@@ -33,6 +33,13 @@ class DataPlan:
     @property
     def spec(self) -> PreprocessSpec:
         return recipe_spec(self.recipe)
+
+    @property
+    def test_description(self) -> str:
+        """What the internal test figures were measured on, in words."""
+        if self.recipe.test_data:
+            return f"{self.recipe.test_data} ({len(self.split.test)} images, subjects disjoint from training)"
+        return f"{self.recipe.data} internal test split ({len(self.split.test)} images; {self.split.rule})"
 
     @property
     def validation_description(self) -> str:
@@ -56,28 +63,47 @@ def plan_data(recipe: Recipe, data_root: Path) -> DataPlan:
     rule = group_rule(recipe.group_rule, recipe.group_pattern)
     data_dir = Path(data_root) / recipe.data
     samples, report = discover(data_dir, recipe.class_map, rule)
-    if recipe.validation_data:
+    if recipe.test_data:
+        test_dir = Path(data_root) / recipe.test_data
+        test, _test_report = discover(test_dir, recipe.class_map, rule)
+        _refuse_overlap(samples, test, data_dir, test_dir)
+        inner = split_by_group(samples, recipe.validation_fraction, recipe.seed, recipe.group_rule)
+        split = Split(
+            inner.train,
+            inner.validation,
+            f"{inner.rule}; internal test = separate folder {recipe.test_data} (subjects disjoint, checked)",
+            test,
+        )
+        val_report = None
+    elif recipe.validation_data:
         val_dir = Path(data_root) / recipe.validation_data
         validation, val_report = discover(val_dir, recipe.class_map, rule)
-        leaked = {s.group for s in samples} & {s.group for s in validation}
-        if leaked:
-            example = sorted(leaked)[0]
-            raise InputError(
-                f"{val_dir}: {len(leaked)} patient/subject groups (e.g. {example}) are also in {data_dir}; "
-                "validation would be inflated"
-            )
-        shared = {s.sha256 for s in samples} & {s.sha256 for s in validation}
-        if shared:
-            raise InputError(f"{val_dir}: {len(shared)} files are byte-identical to files in {data_dir}")
+        _refuse_overlap(samples, validation, data_dir, val_dir)
         split = Split(samples, validation, f"separate folder {recipe.validation_data} (subjects disjoint, checked)")
     else:
         val_report = None
-        split = split_by_group(samples, recipe.validation_fraction, recipe.seed, recipe.group_rule)
+        split = split_three_way(
+            samples, recipe.validation_fraction, recipe.test_fraction, recipe.seed, recipe.group_rule
+        )
     demo, demo_groups = demo_cases(data_root, rule)
     kept = [s for s in split.train if s.sha256 not in demo and s.group not in demo_groups]
     excluded = len(split.train) - len(kept)
-    split = Split(kept, split.validation, split.rule)
+    split = Split(kept, split.validation, split.rule, split.test)
     return DataPlan(recipe, data_dir, report, split, val_report, excluded, list(report.unreadable))
+
+
+def _refuse_overlap(train: list[Sample], held_out: list[Sample], train_dir: Path, held_dir: Path) -> None:
+    """A held-out folder sharing a patient or a byte-identical file with training would inflate its figures."""
+    leaked = {s.group for s in train} & {s.group for s in held_out}
+    if leaked:
+        example = sorted(leaked)[0]
+        raise InputError(
+            f"{held_dir}: {len(leaked)} patient/subject groups (e.g. {example}) are also in {train_dir}; "
+            "its figures would be inflated"
+        )
+    shared = {s.sha256 for s in train} & {s.sha256 for s in held_out}
+    if shared:
+        raise InputError(f"{held_dir}: {len(shared)} files are byte-identical to files in {train_dir}")
 
 
 def demo_cases(data_root: Path, rule: GroupRule) -> tuple[set[str], set[str]]:

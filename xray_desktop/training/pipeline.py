@@ -27,7 +27,9 @@ def make_dataset(
     max_batches: int | None = None,
 ) -> tf.data.Dataset:
     """Batches of (inputs (b, h, w, c) float32, labels (b, 1) float32); shuffled + augmented when training."""
-    augmenter = build_augmenter(augmentation, seed) if (training and augmentation is not None) else None
+    augmenter = (
+        build_augmenter(augmentation, seed, spec.input_size) if (training and augmentation is not None) else None
+    )
 
     def assemble(indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         images = []

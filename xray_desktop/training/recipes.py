@@ -15,7 +15,7 @@ from typing import Any
 from xray_desktop.errors import InputError
 from xray_desktop.tasks import require_task
 
-BACKBONES = ("small_cnn", "mobilenetv2", "densenet121")
+BACKBONES = ("small_cnn", "resnet_small", "mobilenetv2", "efficientnetb0", "densenet121")
 GROUP_RULES = ("pneumonia_patient", "knee_subject", "image", "regex")
 
 
@@ -31,6 +31,13 @@ class Augmentation:
     noise_std: float = 0.02  # Gaussian noise std on [0, 1] pixels (0 = off)
     clahe: bool = False
     probability: float = 0.8
+    # Against shortcuts (burned-in markers, framing, scanner look); 0 turns each off (the old recipes).
+    crop_scale: float = 0.0  # random resized crop keeping [crop_scale, 1] of the area
+    gamma: float = 0.0  # gamma drawn from [1 - gamma, 1 + gamma]
+    blur_sharpen: float = 0.0  # probability of a Gaussian blur or a sharpen
+    jpeg_quality_min: int = 0  # JPEG re-compression at quality [min, 95] (p 0.3)
+    border_blank: float = 0.0  # probability of blanking 1-3 border bands / corners where markers sit
+    marker_paste: float = 0.0  # probability of painting a fake "R"/"L"/text marker near an edge
 
 
 @dataclass(frozen=True)
@@ -45,6 +52,8 @@ class Recipe:
     group_pattern: str | None = None  # regex with one group, for group_rule = "regex"
     validation_data: str | None = None  # separate validation folder (e.g. knee_oa/val); else split `data`
     validation_fraction: float = 0.2
+    test_fraction: float = 0.0  # internal test split held out by group (0 = none, the old two-way recipes)
+    test_data: str | None = None  # a separate test folder instead (e.g. knee_oa/val); validation then splits `data`
     seed: int = 1234
     backbone: str = "small_cnn"
     input_size: tuple[int, int] = (128, 128)
@@ -53,12 +62,14 @@ class Recipe:
     regimen: str = "quick"
     epochs: int | None = None  # overrides the regimen's epoch count
     learning_rate: float | None = None  # overrides the regimen's learning rate
+    lr_schedule: str = "plateau"  # "plateau" (halve on a validation-loss plateau) or "cosine" (warm-up + cosine)
     batch_size: int = 32
     version: str = "1.0.0"
     display_name: str | None = None
     description: str = ""
     caveats: tuple[str, ...] = ()
     target_auc: float | None = None  # the card says plainly whether validation met it
+    population: dict[str, Any] = field(default_factory=dict)  # who the model is for: {age_years, views, sites}
     augmentation: Augmentation = field(default_factory=Augmentation)
     source: Path | None = None  # the TOML file it came from
 
@@ -100,6 +111,8 @@ def recipe_from_dict(raw: dict[str, Any], source: Path | None = None) -> Recipe:
         raise InputError(f"{where}: {exc}") from None
     if raw.get("backbone", "small_cnn") not in BACKBONES:
         raise InputError(f"{where}: backbone must be one of {', '.join(BACKBONES)}")
+    if raw.get("lr_schedule", "plateau") not in ("plateau", "cosine"):
+        raise InputError(f"{where}: lr_schedule must be 'plateau' or 'cosine'")
     if raw.get("group_rule", "image") not in GROUP_RULES:
         raise InputError(f"{where}: group_rule must be one of {', '.join(GROUP_RULES)}")
     class_map = {str(k): int(v) for k, v in dict(raw["class_map"]).items()}

@@ -1,4 +1,4 @@
-"""Reproducible train/validation splits that never put one patient on both sides.
+"""Reproducible train/validation/test splits that never put one patient in two parts.
 
 Groups come from the recipe's group rule; byte-identical files are merged into
 one group first (a duplicate in both halves is a leak even without patient ids).
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -21,13 +21,28 @@ from xray_desktop.training.datasets import Sample
 
 @dataclass(frozen=True)
 class Split:
+    """Train fits the weights; validation picks checkpoint, threshold and calibration; test is touched once."""
+
     train: list[Sample]
     validation: list[Sample]
     rule: str  # how it was made, for the card, e.g. "by patient (pneumonia_patient), 20 %, seed 1234"
+    test: list[Sample] = field(default_factory=list)  # the internal test split (empty for old two-way recipes)
 
     @property
     def fingerprint(self) -> str:
         return samples_fingerprint(self.validation)
+
+    @property
+    def test_fingerprint(self) -> str | None:
+        return samples_fingerprint(self.test) if self.test else None
+
+    def part(self, name: str) -> list[Sample]:
+        """`train`, `validation` or `test` by name (the CLI's `--split`)."""
+        if name not in ("train", "validation", "test"):
+            raise InputError(f"split must be train, validation or test, got {name!r}")
+        if name == "test" and not self.test:
+            raise InputError("this recipe has no internal test split (test_fraction = 0 and no test_data)")
+        return list(getattr(self, name))
 
 
 def samples_fingerprint(samples: list[Sample]) -> str:
@@ -88,3 +103,18 @@ def split_by_group(samples: list[Sample], validation_fraction: float, seed: int,
         )
     rule = f"by {rule_name} groups (duplicates merged), {validation_fraction:.0%} held out, seed {seed}"
     return Split(train, validation, rule)
+
+
+def split_three_way(
+    samples: list[Sample], validation_fraction: float, test_fraction: float, seed: int, rule_name: str = "group"
+) -> Split:
+    """Test groups are held out first (seed + 1), then validation from the rest: no group in two parts."""
+    if test_fraction <= 0:
+        return split_by_group(samples, validation_fraction, seed, rule_name)
+    outer = split_by_group(samples, test_fraction, seed + 1, rule_name)
+    inner = split_by_group(outer.train, validation_fraction / (1.0 - test_fraction), seed, rule_name)
+    rule = (
+        f"by {rule_name} groups (duplicates merged): {1 - validation_fraction - test_fraction:.0%} train, "
+        f"{validation_fraction:.0%} validation, {test_fraction:.0%} internal test, seed {seed}"
+    )
+    return Split(inner.train, inner.validation, rule, outer.validation)

@@ -24,7 +24,14 @@ from xray_desktop.progress import Cancelled, Progress
 from xray_desktop.storage.atomic import atomic_write_text
 from xray_desktop.training.arrays import LoadedImages, load_images
 from xray_desktop.training.backbones import build_model
-from xray_desktop.training.callbacks import EpochHook, EpochHookCallback, EpochMetrics, ProgressCallback
+from xray_desktop.training.callbacks import (
+    EpochHook,
+    EpochHookCallback,
+    EpochMetrics,
+    ProgressCallback,
+    ResumableRun,
+    RunState,
+)
 from xray_desktop.training.data_plan import DataPlan, plan_data
 from xray_desktop.training.pipeline import make_dataset
 from xray_desktop.training.recipes import Recipe
@@ -78,8 +85,12 @@ def train(
     on_epoch: EpochHook | None = None,
     strategy: tf.distribute.Strategy | None = None,
     cache_dir: Path | None = None,
+    resume: bool = False,
 ) -> TrainOutcome:
     """Train `recipe` on data under `data_root`, writing checkpoints and a CSV log into `run_dir`.
+
+    With `resume`, a run folder that holds `last.keras` and `state.json` continues from its last
+    finished epoch (weights, optimizer, schedule, early-stopping counters and history).
 
     Raises:
         InputError: the data is missing, one-class, or leaks groups between train and validation.
@@ -110,53 +121,84 @@ def train(
     steps = int(np.ceil(len(train_images.planes) / batch))
     steps = min(steps, cap) if cap else steps
 
+    state, history = _resume_point(run_dir) if resume else (RunState(), [])
     with strategy.scope():
-        model = build_model(recipe.backbone, spec.input_size, spec.channels, weights, seed=recipe.seed)
-        model.compile(
-            optimizer=keras.optimizers.Adam(regimen.learning_rate),
-            loss="binary_crossentropy",
-            metrics=[keras.metrics.AUC(name="auc")],
-        )
+        if state.epoch:
+            model = keras.saving.load_model(run_dir / "last.keras", compile=True)
+        else:
+            model = build_model(recipe.backbone, spec.input_size, spec.channels, weights, seed=recipe.seed)
+            model.compile(
+                optimizer=keras.optimizers.Adam(regimen.learning_rate),
+                loss="binary_crossentropy",
+                metrics=[keras.metrics.AUC(name="auc")],
+            )
     checkpoint = run_dir / "best.keras"
     progress_cb = ProgressCallback(progress, regimen.epochs, steps)
-    epoch_cb = EpochHookCallback(regimen.epochs, on_epoch)
+    epoch_cb = EpochHookCallback(regimen.epochs, on_epoch, history)
+    earlier_wall, earlier_cpu = state.seconds, state.cpu_seconds
+
+    def clock() -> tuple[float, float]:
+        return (
+            earlier_wall + time.monotonic() - started,
+            earlier_cpu + time.process_time() - cpu_started,
+        )
+
+    run_cb = ResumableRun(
+        run_dir,
+        state,
+        schedule=recipe.lr_schedule,
+        base_rate=regimen.learning_rate,
+        epochs=regimen.epochs,
+        early_stop_patience=regimen.early_stop_patience,
+        reduce_lr_patience=regimen.reduce_lr_patience,
+        clock=clock,
+        history=epoch_cb.history,
+    )
     callbacks = [
-        keras.callbacks.ModelCheckpoint(str(checkpoint), monitor="val_auc", mode="max", save_best_only=True),
-        keras.callbacks.ReduceLROnPlateau(
-            monitor="val_loss", factor=0.5, patience=regimen.reduce_lr_patience, min_lr=1e-6
-        ),
-        keras.callbacks.EarlyStopping(monitor="val_auc", mode="max", patience=regimen.early_stop_patience),
-        keras.callbacks.CSVLogger(str(run_dir / "history.csv")),
         epoch_cb,
+        run_cb,
+        keras.callbacks.CSVLogger(str(run_dir / "history.csv"), append=bool(state.epoch)),
         progress_cb,
     ]
-    model.fit(
-        train_ds,
-        validation_data=val_ds,
-        epochs=regimen.epochs,
-        class_weight=class_weights(train_images.labels),
-        callbacks=callbacks,
-        verbose=0,
-        shuffle=False,  # the tf.data pipeline shuffles (seeded)
-    )
+    if state.epoch < regimen.epochs and not state.stopped_early:
+        model.fit(
+            train_ds,
+            validation_data=val_ds,
+            epochs=regimen.epochs,
+            initial_epoch=state.epoch,
+            class_weight=class_weights(train_images.labels),
+            callbacks=callbacks,
+            verbose=0,
+            shuffle=False,  # the tf.data pipeline shuffles (seeded)
+        )
     if not checkpoint.is_file():
         raise Cancelled()
+    wall, cpu = clock()
     outcome = TrainOutcome(
         recipe=recipe,
         plan=plan,
         checkpoint=checkpoint,
         regimen=regimen,
         history=epoch_cb.history,
-        seconds=time.monotonic() - started,
+        seconds=wall,
         cancelled=progress_cb.cancelled,
         validation=val_images,
         train_count=len(train_images.planes),
         weights_file=str(weights) if weights else None,
         replicas=replicas,
-        cpu_seconds=time.process_time() - cpu_started,
+        cpu_seconds=cpu,
     )
     write_run_record(outcome, run_dir / "run.json")
     return outcome
+
+
+def _resume_point(run_dir: Path) -> tuple[RunState, list[EpochMetrics]]:
+    """The state and history of a stopped run, or a fresh start where there is nothing to resume."""
+    state_file, last = run_dir / "state.json", run_dir / "last.keras"
+    if not (state_file.is_file() and last.is_file()):
+        return RunState(), []
+    state = RunState.load(state_file)
+    return state, [EpochMetrics(**m) for m in state.history][: state.epoch]
 
 
 def write_run_record(outcome: TrainOutcome, path: Path) -> None:

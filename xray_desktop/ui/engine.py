@@ -20,7 +20,7 @@ import numpy as np
 
 from xray_desktop.imaging.radiograph import Radiograph
 from xray_desktop.progress import Cancelled, Progress
-from xray_desktop.services.results import AnalysisResult
+from xray_desktop.results import AnalysisResult
 from xray_desktop.services.session import Session
 
 

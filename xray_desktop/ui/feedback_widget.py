@@ -21,9 +21,9 @@ from PySide6.QtWidgets import (
 )
 
 from xray_desktop.errors import XRayError
+from xray_desktop.results import AnalysisResult, TaskStatus
 from xray_desktop.security.permissions import Permission
 from xray_desktop.services.feedback import FeedbackService
-from xray_desktop.services.results import AnalysisResult, TaskStatus
 from xray_desktop.services.session import Session
 from xray_desktop.storage.feedback import FeedbackEntry, Verdict
 from xray_desktop.tasks import TASKS

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from xray_desktop import DISCLAIMER
-from xray_desktop.services.results import AnalysisResult, TaskResult, TaskStatus
+from xray_desktop.results import AnalysisResult, TaskResult, TaskStatus
 from xray_desktop.tasks import BODY_PARTS, TASKS
 from xray_desktop.ui.body_part import BODY_PART_CHOICES, BODY_PART_SHORTCUTS
 from xray_desktop.ui.probability_bar import ProbabilityBar

@@ -1,4 +1,7 @@
-"""Values that travel from the analysis service to the window, the CLI, reports and history."""
+"""Values that travel from the analysis service to the window, the CLI, reports, batch CSV, history and audit.
+
+A leaf module: one result type, so every surface shows the same fields (DESIGN.md, "What a verdict carries").
+"""
 
 from __future__ import annotations
 
@@ -28,9 +31,16 @@ class TaskResult:
     model_sha256: str | None = None
     validation_auc: float | None = None  # from the registry's recorded evaluation
     validation_data: str | None = None  # what that AUC was measured on
-    probability: float | None = None  # calibrated (temperature applied when the registry has one)
+    probability: float | None = None  # calibrated (the registry's calibration applied)
+    calibration_method: str = "none"  # "none" | "temperature" | "platt" | "isotonic" (from the registry)
     threshold: float | None = None
     threshold_source: str = "registry"  # or "admin override" (settings.threshold_overrides)
+    operating_point: str | None = None  # the active named operating point, e.g. "balanced"
+    population: str = "unknown"  # "in" | "outside" | "unknown": is this film one the model knows?
+    population_reason: str = ""  # in words, e.g. "adult film: age 54; trained on ages 1-5"
+    map_faithfulness: float | None = None  # deletion/insertion score of the map, when checked
+    map_random_baseline: float | None = None  # what a random map scores on the same film
+    map_warning: str | None = None  # e.g. "this map points at a film marker, not at anatomy"
     decision: bool | None = None  # True = condition present at the threshold
     label: str | None = None  # e.g. "Pneumonia" or "Normal"
     method: str | None = None  # explanation method used, if any
@@ -48,8 +58,18 @@ class TaskResult:
             "probability": None if self.probability is None else round(float(self.probability), 6),
             "decision": None if self.decision is None else ("positive" if self.decision else "negative"),
             "label": self.label,
+            "calibration_method": self.calibration_method,
             "threshold": self.threshold,
             "threshold_source": self.threshold_source,
+            "operating_point": self.operating_point,
+            "population": self.population,
+            "population_reason": self.population_reason,
+            "method": self.method,
+            "map_faithfulness": None if self.map_faithfulness is None else round(float(self.map_faithfulness), 4),
+            "map_random_baseline": (
+                None if self.map_random_baseline is None else round(float(self.map_random_baseline), 4)
+            ),
+            "map_warning": self.map_warning,
         }
 
 
