@@ -41,6 +41,15 @@ _REQUIRED = (
     "threshold",
 )
 
+_OPTIONAL_OBJECTS: dict[str, type] = {
+    "calibration": dict,
+    "operating_points": list,
+    "population": dict,
+    "population_check": dict,
+    "cam_layers": list,
+    "onnx": dict,
+}
+
 
 @dataclass
 class ModelEntry:
@@ -62,6 +71,13 @@ class ModelEntry:
     metrics: dict[str, Any] = field(default_factory=dict)
     provenance: dict[str, Any] = field(default_factory=dict)
     card: str | None = None
+    # What the model knows, stored with it (DESIGN.md): each optional, so registries from before still load.
+    calibration: dict[str, Any] = field(default_factory=dict)  # {"method": none|temperature|platt|isotonic, "params"}
+    operating_points: list[dict[str, Any]] = field(default_factory=list)  # named thresholds chosen on validation
+    population: dict[str, Any] = field(default_factory=dict)  # the card's population {age_years, views, sites}
+    population_check: dict[str, Any] = field(default_factory=dict)  # fitted feature gate {file, sha256, ...}
+    cam_layers: list[str] = field(default_factory=list)  # CAM target layers chosen by measurement, first = default
+    onnx: dict[str, Any] = field(default_factory=dict)  # exported inference graph {file, sha256, ...}
     extra: dict[str, Any] = field(default_factory=dict)  # unknown keys, kept so a newer writer loses nothing
 
     @property
@@ -100,6 +116,10 @@ class ModelEntry:
         data["provenance"] = self.provenance
         if self.card is not None:
             data["card"] = self.card
+        for key in _OPTIONAL_OBJECTS:
+            value = getattr(self, key)
+            if value:
+                data[key] = value
         data.update(self.extra)
         return data
 
@@ -160,7 +180,13 @@ class ModelEntry:
         card = data.get("card")
         if card is not None and (not isinstance(card, str) or "/" in card or "\\" in card):
             raise RegistryError(f"{where}.card: must be a file name in the models folder, got {card!r}")
-        known = {*_REQUIRED, "temperature", "metrics", "provenance", "card"}
+        optional: dict[str, Any] = {}
+        for key, kind in _OPTIONAL_OBJECTS.items():
+            value = data.get(key, kind())
+            if not isinstance(value, kind):
+                raise RegistryError(f"{where}.{key}: must be {'a list' if kind is list else 'an object'}")
+            optional[key] = kind(value)
+        known = {*_REQUIRED, "temperature", "metrics", "provenance", "card", *_OPTIONAL_OBJECTS}
         return cls(
             id=model_id,
             task=task,
@@ -178,6 +204,7 @@ class ModelEntry:
             metrics=dict(metrics),
             provenance=dict(provenance),
             card=card,
+            **optional,
             extra={k: v for k, v in data.items() if k not in known},
         )
 
