@@ -16,7 +16,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--model", default=None, help="model id (default: the task's active model)")
     parser.add_argument("--data", type=Path, default=None, help="labelled folder/CSV, or the data root with --recipe")
     parser.add_argument("--recipe", type=Path, default=None, help="rebuild this recipe's split (reproduces the card)")
-    parser.add_argument("--split", default="validation", choices=("validation", "train"))
+    parser.add_argument(
+        "--split",
+        default="validation",
+        choices=("validation", "test", "train"),
+        help="with --recipe: which part of its split (test = the internal test behind the card's headline figures)",
+    )
     parser.add_argument("--class-map", default=None, help="e.g. NORMAL=0,PNEUMONIA=1 (default: the model's)")
     parser.add_argument("--json", action="store_true", help="print the metrics as JSON")
     parser.set_defaults(func=run)
@@ -53,7 +58,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"at 0.5: sensitivity {a.sensitivity:.4f}, specificity {a.specificity:.4f}, F1 {a.f1:.4f}")
     c = t.confusion
     print(f"confusion: TP {c['tp']}, FP {c['fp']}, TN {c['tn']}, FN {c['fn']}")
-    print(f"ECE {ev.ece_before:.4f} raw, {ev.ece_after:.4f} with T={ev.temperature:.4f}")
+    method = (ev.calibration or {}).get("method", "temperature")
+    print(f"ECE {ev.ece_before:.4f} raw, {ev.ece_after:.4f} calibrated ({method})")
     if result.matches_card is not None:
         print("same data as the model card: " + ("yes" if result.matches_card else "NO (figures not comparable)"))
     if result.unreadable:

@@ -23,8 +23,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     verify = actions.add_parser("verify", help="checksum and load every registered model (exit 4 on any failure)")
     verify.set_defaults(func=run_verify)
     from xray_desktop.cli.cmd_models_package import add_package_actions
+    from xray_desktop.cli.models_points import add_point_actions
 
     add_package_actions(actions)
+    add_point_actions(actions)
 
 
 def run_list(args: argparse.Namespace) -> int:

@@ -57,7 +57,7 @@ class LoadedModel:
 
     def predict(self, batch: np.ndarray) -> np.ndarray:
         """(n, h, w, c) -> (n,) calibrated probabilities (temperature from the registry applied)."""
-        return calibrate(self.predict_raw(batch), self.entry.temperature)
+        return calibrate(self.predict_raw(batch), self.entry.effective_calibration)
 
     def explainer(self, method: str) -> Any:
         """The cached `CamExplainer` for `method` (built and compiled on first use)."""

@@ -19,6 +19,7 @@ from typing import Any
 from xray_desktop import paths
 from xray_desktop.errors import ModelUnavailableError, RegistryError
 from xray_desktop.imaging.preprocess import NORMALISATIONS, RESIZE_MODES, PreprocessSpec
+from xray_desktop.models.calibration import calibration_of, check_calibration
 from xray_desktop.models.checksum import sha256_file
 from xray_desktop.storage.atomic import atomic_open, atomic_write_text
 from xray_desktop.tasks import TASK_NAMES
@@ -41,6 +42,7 @@ _REQUIRED = (
     "threshold",
 )
 
+DEFAULT_OPERATING_POINT = "balanced"
 _OPTIONAL_OBJECTS: dict[str, type] = {
     "calibration": dict,
     "operating_points": list,
@@ -88,6 +90,19 @@ class ModelEntry:
             resize=self.preprocessing["resize"],
             normalisation=self.preprocessing["normalisation"],
         )
+
+    @property
+    def effective_calibration(self) -> dict[str, Any]:
+        """`calibration` when recorded, else the legacy bare `temperature`, else none."""
+        return calibration_of(self.calibration, self.temperature)
+
+    def operating_point(self, name: str | None) -> tuple[str | None, float]:
+        """(name, threshold) of the named operating point, else the default one, else the bare threshold."""
+        by_name = {str(op["name"]): float(op["threshold"]) for op in self.operating_points}
+        for candidate in (name, DEFAULT_OPERATING_POINT):
+            if candidate in by_name:
+                return candidate, by_name[candidate]
+        return None, self.threshold
 
     @property
     def validation(self) -> dict[str, Any]:
@@ -186,6 +201,14 @@ class ModelEntry:
             if not isinstance(value, kind):
                 raise RegistryError(f"{where}.{key}: must be {'a list' if kind is list else 'an object'}")
             optional[key] = kind(value)
+        if optional["calibration"]:
+            problem = check_calibration(optional["calibration"], f"{where}.calibration")
+            if problem:
+                raise RegistryError(problem)
+        for i, op in enumerate(optional["operating_points"]):
+            t = op.get("threshold") if isinstance(op, Mapping) else None
+            if not (isinstance(op, Mapping) and isinstance(op.get("name"), str) and _is_number(t) and 0 < t < 1):
+                raise RegistryError(f"{where}.operating_points[{i}]: needs a name and a threshold between 0 and 1")
         known = {*_REQUIRED, "temperature", "metrics", "provenance", "card", *_OPTIONAL_OBJECTS}
         return cls(
             id=model_id,
@@ -216,6 +239,7 @@ class Registry:
     path: Path
     models: list[ModelEntry] = field(default_factory=list)
     active_models: dict[str, str | None] = field(default_factory=lambda: dict.fromkeys(TASK_NAMES))
+    active_operating_points: dict[str, str] = field(default_factory=dict)  # task -> name (an admin's choice)
 
     @property
     def models_dir(self) -> Path:
@@ -281,13 +305,28 @@ class Registry:
                 raise RegistryError(f"active_models.{task}: no model with id {model_id!r}")
             if by_id[model_id].task != task:
                 raise RegistryError(f"active_models.{task}: model {model_id!r} is for {by_id[model_id].task}")
-        return cls(path=path, models=models, active_models={t: active[t] for t in TASK_NAMES})
+        points = data.get("active_operating_points", {})
+        if not isinstance(points, Mapping) or not all(
+            t in TASK_NAMES and isinstance(n, str) for t, n in points.items()
+        ):
+            raise RegistryError("active_operating_points: must map task names to operating point names")
+        return cls(
+            path=path,
+            models=models,
+            active_models={t: active[t] for t in TASK_NAMES},
+            active_operating_points=dict(points),
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "schema_version": SCHEMA_VERSION,
             "models": [m.to_dict() for m in self.models],
             "active_models": {t: self.active_models.get(t) for t in TASK_NAMES},
+            **(
+                {"active_operating_points": dict(sorted(self.active_operating_points.items()))}
+                if self.active_operating_points
+                else {}
+            ),
         }
 
     def save(self) -> None:
@@ -310,6 +349,21 @@ class Registry:
         """The model that runs for `task`, or None when no model is installed for it."""
         model_id = self.active_models.get(task)
         return self.find(model_id) if model_id else None
+
+    def operating_point(self, entry: ModelEntry) -> tuple[str | None, float]:
+        """The operating point (name, threshold) that runs for this entry's task."""
+        return entry.operating_point(self.active_operating_points.get(entry.task))
+
+    def set_operating_point(self, task: str, name: str) -> None:
+        """Make `name` the active operating point of `task`'s active model (an admin's setting)."""
+        entry = self.active_entry(task)
+        if entry is None:
+            raise RegistryError(f"no model installed for {task}")
+        names = [str(op["name"]) for op in entry.operating_points]
+        if name not in names:
+            known = ", ".join(names) or "none (this model has a single threshold)"
+            raise RegistryError(f"{entry.id} has no operating point {name!r}; it has: {known}")
+        self.active_operating_points[task] = name
 
     def add(self, entry: ModelEntry, activate: bool = False) -> None:
         """Add `entry` (replacing one with the same id) after validating it; optionally make it active."""

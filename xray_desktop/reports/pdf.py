@@ -324,7 +324,8 @@ def _fmt(value: float | None) -> str:
 
 def _threshold_markup(result: TaskResult) -> str:
     if result.threshold_source == "registry":
-        return _fmt(result.threshold)
+        point = f"<br/>({escape(result.operating_point)})" if result.operating_point else ""
+        return _fmt(result.threshold) + point
     return f"{_fmt(result.threshold)}<br/>({escape(result.threshold_source)})"
 
 

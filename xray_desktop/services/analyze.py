@@ -118,6 +118,9 @@ def analyze_radiograph(
                 "model_sha256": r.model_sha256,
                 "probability": None if r.probability is None else round(r.probability, 6),
                 "decision": None if r.decision is None else ("positive" if r.decision else "negative"),
+                "threshold": r.threshold,
+                "operating_point": r.operating_point,
+                "calibration": r.calibration_method,
             }
             for r in result.results
         ],
@@ -154,7 +157,7 @@ def plausibility_warnings(radiograph: Radiograph) -> list[str]:
 
 def decide(entry: ModelEntry, raw_probability: float, threshold: float | None = None) -> tuple[float, bool, str]:
     """Calibrated probability, decision at the threshold (the registry's unless overridden), and the label."""
-    probability = float(calibrate(raw_probability, entry.temperature))
+    probability = float(calibrate(raw_probability, entry.effective_calibration))
     positive = probability >= (entry.threshold if threshold is None else threshold)
     return probability, positive, entry.labels[1] if positive else entry.labels[0]
 
@@ -171,6 +174,7 @@ def _run_task(
     entry = manager.registry.active_entry(task)
     if entry is None:
         return TaskResult(task, TaskStatus.NOT_INSTALLED, message=f"no model installed for {task}")
+    point, point_threshold = manager.registry.operating_point(entry)
     described = TaskResult(
         task,
         TaskStatus.OK,
@@ -180,8 +184,10 @@ def _run_task(
         model_sha256=entry.sha256,
         validation_auc=entry.validation.get("auc"),
         validation_data=entry.validation.get("data"),
-        threshold=entry.threshold if threshold_override is None else threshold_override,
+        calibration_method=entry.effective_calibration["method"],
+        threshold=point_threshold if threshold_override is None else threshold_override,
         threshold_source="registry" if threshold_override is None else "admin override",
+        operating_point=point if threshold_override is None else "admin override",
     )
     try:
         loaded = manager.load(entry)

@@ -30,7 +30,7 @@ from xray_desktop.services.analyze import decide
 from xray_desktop.services.session import Session
 from xray_desktop.tasks import require_task
 
-CSV_COLUMNS = ("path", "task", "probability", "decision", "threshold", "model_id", "error")
+CSV_COLUMNS = ("path", "task", "probability", "decision", "threshold", "operating_point", "model_id", "error")
 BATCH_SIZE = 16
 
 
@@ -99,7 +99,9 @@ def run_batch(
     entry = manager.registry.active_entry(task)
     if entry is None:
         raise ModelUnavailableError(f"no model installed for {task}")
-    used_threshold = entry.threshold if threshold is None else threshold
+    point, point_threshold = manager.registry.operating_point(entry)
+    used_threshold = point_threshold if threshold is None else threshold
+    used_point = point if threshold is None else "admin override"
     loaded = manager.load(entry)
     heat_dir = Path(heatmap_dir) if heatmap_dir is not None else None
     files = list(iter_image_files(root, exclude=[csv_file, *([heat_dir] if heat_dir else [])]))
@@ -127,7 +129,9 @@ def run_batch(
                     results = dict(zip((id(item) for item in usable), range(len(usable)), strict=True))
                 for item in batch:
                     if item.model_input is None:
-                        writer.writerow([str(item.path), task, "", "", used_threshold, entry.id, item.error])
+                        writer.writerow(
+                            [str(item.path), task, "", "", used_threshold, used_point, entry.id, item.error]
+                        )
                         summary.failed += 1
                     else:
                         index = results[id(item)]
@@ -140,6 +144,7 @@ def run_batch(
                                 f"{probability:.6f}",
                                 "positive" if positive else "negative",
                                 used_threshold,
+                                used_point,
                                 entry.id,
                                 "",
                             ]
@@ -165,6 +170,8 @@ def run_batch(
             task=task,
             model_id=entry.id,
             model_sha256=entry.sha256,
+            operating_point=used_point,
+            threshold=used_threshold,
             csv=str(csv_file),
             processed=summary.processed,
             failed=summary.failed,

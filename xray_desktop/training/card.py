@@ -26,8 +26,10 @@ def write_card(prefix: Path, card: dict[str, Any]) -> tuple[str, str]:
 
 
 def render_markdown(card: dict[str, Any]) -> str:
-    v = card["metrics"]["validation"]
-    at05 = v["at_0_5"]
+    """The card for people. Headline figures are the internal test's where the model has one."""
+    metrics = card["metrics"]
+    v = metrics["validation"]
+    t = metrics.get("test")
     prov = card["provenance"]
     target = card.get("target_auc")
     lines = [
@@ -44,13 +46,24 @@ def render_markdown(card: dict[str, Any]) -> str:
     ]
     if card.get("description"):
         lines += [card["description"], ""]
+    if card.get("population"):
+        pop = card["population"]
+        lines += [f"- Population the model is for: {', '.join(f'{k} {val}' for k, val in pop.items())}", ""]
     lines += [
         "## Data",
         "",
         f"- Training data: `{prov['data']}` — {prov['train_images']} images used for training "
         f"({prov['excluded_demo_images']} demo-case images / demo patients' films kept out)",
         f"- Dataset summary: {'; '.join(prov['dataset_report'])}",
-        f"- Validation: {v['data']} — n = {v['n']} ({v['n_pos']} positive); fingerprint `{v['data_fingerprint']}`",
+        f"- Validation (checkpoint, calibration, operating points): {v['data']} — n = {v['n']} ({v['n_pos']} positive); "
+        f"fingerprint `{v['data_fingerprint']}`",
+    ]
+    if t:
+        lines.append(
+            f"- Internal test (touched once, for the figures below): {t['data']} — n = {t['n']} ({t['n_pos']} positive); "
+            f"fingerprint `{t['data_fingerprint']}`"
+        )
+    lines += [
         f"- Split: {prov['split']}",
         f"- Class map: {', '.join(f'{k} -> {val}' for k, val in prov['class_map'].items())}",
         "",
@@ -62,58 +75,103 @@ def render_markdown(card: dict[str, Any]) -> str:
         f"- Augmentation: {prov['augmentation']}",
         f"- Initial weights: {prov['initial_weights']}",
         "",
-        "## Validation results",
-        "",
-        "| metric | at the chosen threshold | at 0.5 |",
-        "| --- | --- | --- |",
-        f"| threshold (on calibrated p) | {v['threshold']:.4f} (Youden's J) | 0.5 |",
-        f"| sensitivity | {v['sensitivity']:.4f} | {at05['sensitivity']:.4f} |",
-        f"| specificity | {v['specificity']:.4f} | {at05['specificity']:.4f} |",
-        f"| PPV | {v['ppv']:.4f} | {at05['ppv']:.4f} |",
-        f"| NPV | {v['npv']:.4f} | {at05['npv']:.4f} |",
-        f"| F1 | {v['f1']:.4f} | {at05['f1']:.4f} |",
-        f"| accuracy | {v['accuracy']:.4f} | {at05['accuracy']:.4f} |",
-        "",
-        f"- ROC AUC: **{v['auc']:.4f}** (bootstrap 95 % CI {v['auc_ci95'][0]:.4f}–{v['auc_ci95'][1]:.4f})",
-        f"- Confusion at the chosen threshold: TP {v['confusion']['tp']}, FP {v['confusion']['fp']}, "
-        f"TN {v['confusion']['tn']}, FN {v['confusion']['fn']}",
-        f"- Calibration: temperature T = {v['temperature']:.4f}; ECE {v['ece_before']:.4f} before, "
-        f"{v['ece_after']:.4f} after temperature scaling",
     ]
-    if v["ece_after"] > v["ece_before"]:
-        lines.append(
-            "- Temperature scaling minimises the log-loss, not the ECE, and has no bias term: it cannot undo the "
-            "shift that class weighting and the class prevalence put into the outputs. Read the probability as a "
-            "score and use the recorded threshold, not 0.5."
-        )
+    if prov.get("history"):
+        lines += ["Learning curve (per epoch):", "", "| epoch | loss | val loss | val AUC | lr | minutes |"]
+        lines += ["| --- | --- | --- | --- | --- | --- |"]
+        lines += [
+            f"| {m['epoch']} | {m['loss']:.4f} | {m['val_loss']:.4f} | {m['val_auc']:.4f} | "
+            f"{m['learning_rate']:.2g} | {m['seconds'] / 60:.1f} |"
+            for m in prov["history"]
+        ]
+        lines.append("")
+    head, head_name = (t, "Internal test") if t else (v, "Validation")
+    lines += _results_section(head, f"{head_name} results (headline)")
+    lines += _operating_points(card.get("operating_points") or [])
+    lines += _calibration(card, head)
     if target is not None:
-        met = "met" if v["auc"] >= target else "NOT met"
-        lines.append(f"- Target validation AUC ≥ {target:.2f}: **{met}** (AUC {v['auc']:.4f})")
+        met = "met" if head["auc"] >= target else "NOT met"
+        lines.append(f"- Target {head_name.lower()} AUC ≥ {target:.2f}: **{met}** (AUC {head['auc']:.4f})")
     if card.get("per_class"):
-        lines += ["", "Predicted positive rate by source class (chosen threshold):", ""]
+        lines += ["", f"Predicted positive rate by source class ({head_name.lower()}, default operating point):", ""]
         lines += ["| source class | n | predicted positive |", "| --- | --- | --- |"]
         lines += [f"| {k} | {n} | {rate:.3f} |" for k, (n, rate) in card["per_class"].items()]
-    lines += [
-        "",
-        "The threshold and temperature were fitted on this same validation set, and the checkpoint was chosen by "
-        "its AUC, so these figures are somewhat optimistic; AUC itself does not depend on T or the threshold.",
-        "",
-        "## Plots",
-        "",
-    ]
+    lines.append("")
+    if t:
+        lines += _results_section(v, "Validation results (secondary: these films chose the checkpoint and threshold)")
+    else:
+        lines += [
+            "The threshold and calibration were fitted on this same validation set, and the checkpoint was chosen by "
+            "its AUC, so these figures are somewhat optimistic; there is no internal test split.",
+            "",
+        ]
+    for section in card.get("sections", []):  # added later by the population gate and the map audit
+        lines += [f"## {section['title']}", "", *section["lines"], ""]
+    lines += ["## Plots", ""]
     lines += [f"![{kind}]({name})" for kind, name in card.get("plots", {}).items()]
     lines += ["", "## Caveats", ""]
     lines += [f"- {c}" for c in card.get("caveats", [])] or ["- None recorded."]
-    lines += [
+    lines += ["", "## Reproduce", "", "```", *card.get("reproduce", []), "```", ""]
+    return "\n".join(lines)
+
+
+def _results_section(m: dict[str, Any], title: str) -> list[str]:
+    at05 = m["at_0_5"]
+    return [
+        f"## {title}",
         "",
-        "## Reproduce",
+        "| metric | at the default operating point | at 0.5 |",
+        "| --- | --- | --- |",
+        f"| threshold (on calibrated p) | {m['threshold']:.4f} | 0.5 |",
+        f"| sensitivity | {m['sensitivity']:.4f} | {at05['sensitivity']:.4f} |",
+        f"| specificity | {m['specificity']:.4f} | {at05['specificity']:.4f} |",
+        f"| PPV | {m['ppv']:.4f} | {at05['ppv']:.4f} |",
+        f"| NPV | {m['npv']:.4f} | {at05['npv']:.4f} |",
+        f"| F1 | {m['f1']:.4f} | {at05['f1']:.4f} |",
+        f"| accuracy | {m['accuracy']:.4f} | {at05['accuracy']:.4f} |",
         "",
-        "```",
-        *card.get("reproduce", []),
-        "```",
+        f"- ROC AUC: **{m['auc']:.4f}** (bootstrap 95 % CI {m['auc_ci95'][0]:.4f}–{m['auc_ci95'][1]:.4f}), n = {m['n']}",
+        f"- Confusion at the default operating point: TP {m['confusion']['tp']}, FP {m['confusion']['fp']}, "
+        f"TN {m['confusion']['tn']}, FN {m['confusion']['fn']}",
+        f"- ECE {m['ece_before']:.4f} raw, {m['ece_after']:.4f} as shipped",
         "",
     ]
-    return "\n".join(lines)
+
+
+def _operating_points(points: list[dict[str, Any]]) -> list[str]:
+    if not points:
+        return []
+    lines = [
+        "## Operating points (chosen on validation; an admin picks the active one per task)",
+        "",
+        "| name | threshold | rule | validation sens / spec | internal test sens / spec |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for op in points:
+        val, test = op["validation"], op.get("test")
+        test_text = f"{test['sensitivity']:.3f} / {test['specificity']:.3f}" if test else "—"
+        lines.append(
+            f"| {op['name']} | {op['threshold']:.4f} | {op['rule']} | "
+            f"{val['sensitivity']:.3f} / {val['specificity']:.3f} | {test_text} |"
+        )
+    return [*lines, ""]
+
+
+def _calibration(card: dict[str, Any], head: dict[str, Any]) -> list[str]:
+    choice = card.get("calibration_choice")
+    if not choice:
+        if "temperature" not in head:
+            return []
+        return [
+            f"- Calibration: temperature T = {head['temperature']:.4f}; ECE {head['ece_before']:.4f} before, "
+            f"{head['ece_after']:.4f} after",
+        ]
+    losses = ", ".join(f"{k} {val:.4f}" for k, val in choice["cv_log_loss"].items())
+    shipped = choice["calibration"]["method"]
+    return [
+        f"- Calibration shipped: **{shipped}** — {choice['reason']}.",
+        f"- Candidates (5-fold cross-validated log-loss on validation): {losses}.",
+    ]
 
 
 def _regimen(r: dict[str, Any]) -> str:

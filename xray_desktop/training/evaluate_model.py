@@ -2,8 +2,8 @@
 
 `xray-desktop evaluate` calls this. Predictions use the registered file (checksum
 verified by the ModelManager) and the same prediction path as packaging, and the
-recorded temperature and threshold are applied as recorded, so pointing it at the
-card's validation data reproduces the card's figures (the fingerprint proves the
+recorded calibration and default threshold are applied as recorded, so pointing it at the
+card's validation or internal-test data reproduces the card's figures (the fingerprint proves the
 data is the same).
 """
 
@@ -21,7 +21,7 @@ from xray_desktop.progress import Progress
 from xray_desktop.training.arrays import load_images
 from xray_desktop.training.data_plan import plan_data
 from xray_desktop.training.datasets import discover
-from xray_desktop.training.evaluation import Evaluation, evaluate_predictions
+from xray_desktop.training.evaluation import Evaluation, evaluate_with
 from xray_desktop.training.grouping import by_image
 from xray_desktop.training.recipes import Recipe
 from xray_desktop.training.splits import samples_fingerprint
@@ -34,11 +34,13 @@ class ModelEvaluation:
     data: str
     fingerprint: str
     unreadable: list[tuple[str, str]]
+    split: str = "validation"  # which of the card's figures this reproduces ("data" for another folder)
 
     @property
     def matches_card(self) -> bool | None:
-        """Whether this was the data the card's validation figures were measured on."""
-        recorded = self.entry.validation.get("data_fingerprint")
+        """Whether this was the data the card's figures for this split were measured on."""
+        recorded_split = self.entry.metrics.get("test" if self.split == "test" else "validation")
+        recorded = recorded_split.get("data_fingerprint") if isinstance(recorded_split, dict) else None
         return None if not recorded else recorded == self.fingerprint
 
     def to_json(self) -> dict[str, Any]:
@@ -88,10 +90,11 @@ def evaluate_model(
         recorded = Path(entry.provenance.get("data_root") or "../shared/data")
         root = data or (recorded if recorded.is_absolute() else paths.install_root() / recorded)
         plan = plan_data(recipe, root)
-        if split not in ("validation", "train"):
-            raise InputError(f"split must be 'validation' or 'train', got {split!r}")
-        samples = plan.split.validation if split == "validation" else plan.split.train
-        description = plan.validation_description if split == "validation" else f"{recipe.data} training split"
+        samples = plan.split.part(split)
+        description = {
+            "validation": plan.validation_description,
+            "test": plan.test_description,
+        }.get(split, f"{recipe.data} training split")
     else:
         if data is None:
             raise InputError("evaluate needs --data (a labelled folder or CSV) or --recipe")
@@ -105,7 +108,10 @@ def evaluate_model(
         raise InputError(f"{data}: none of the images could be read")
     p_raw = predict_planes(model, images.planes, entry.spec)
     try:
-        evaluation = evaluate_predictions(images.labels, p_raw, entry.temperature or 1.0, entry.threshold)
+        evaluation = evaluate_with(images.labels, p_raw, entry.effective_calibration, entry.threshold)
     except ValueError as exc:
         raise InputError(f"{data}: {exc}") from None
-    return ModelEvaluation(entry, evaluation, description, samples_fingerprint(images.samples), images.unreadable)
+    used_split = split if recipe is not None else "data"
+    return ModelEvaluation(
+        entry, evaluation, description, samples_fingerprint(images.samples), images.unreadable, used_split
+    )

@@ -42,11 +42,14 @@ class Evaluation:
     ece_after: float
     at_threshold: ThresholdMetrics
     at_0_5: ThresholdMetrics
+    calibration: dict[str, Any] | None = None  # {"method", "params"} when not plain temperature scaling
 
     def to_metrics(self, data: str, fingerprint: str) -> dict[str, Any]:
-        """The registry's `metrics.validation` object."""
+        """The registry's `metrics.validation` / `metrics.test` object."""
         chosen = self.at_threshold
+        extra = {"calibration_method": self.calibration["method"]} if self.calibration else {}
         return {
+            **extra,
             "auc": round(self.auc, 4),
             "auc_ci95": [round(self.auc_ci95[0], 4), round(self.auc_ci95[1], 4)],
             "sensitivity": round(chosen.sensitivity, 4),
@@ -182,3 +185,29 @@ def evaluate_predictions(
 
 def _ratio(a: int, b: int) -> float:
     return float(a / b) if b else 0.0
+
+
+def evaluate_with(y: np.ndarray, p_raw: np.ndarray, calibration: dict[str, Any], threshold: float) -> Evaluation:
+    """Metrics for raw outputs under a recorded calibration ({method, params}) and threshold."""
+    from xray_desktop.models.calibration import calibrate
+
+    y = np.asarray(y).astype(int).reshape(-1)
+    p_raw = np.asarray(p_raw, dtype=np.float64).reshape(-1)
+    if len(y) != len(p_raw) or len(y) == 0:
+        raise ValueError(f"labels ({len(y)}) and probabilities ({len(p_raw)}) must be the same non-zero length")
+    if y.min() == y.max():
+        raise ValueError("evaluation needs both classes present")
+    p = calibrate(p_raw, calibration)
+    params = calibration.get("params") or {}
+    return Evaluation(
+        n=len(y),
+        n_pos=int(y.sum()),
+        auc=float(roc_auc_score(y, p_raw)),  # the ranking of the raw outputs (isotonic steps would add ties)
+        auc_ci95=bootstrap_auc_ci(y, p_raw),
+        temperature=float(params.get("temperature", 1.0)),
+        ece_before=expected_calibration_error(y, p_raw),
+        ece_after=expected_calibration_error(y, p),
+        at_threshold=metrics_at(y, p, threshold),
+        at_0_5=metrics_at(y, p, 0.5),
+        calibration=dict(calibration),
+    )

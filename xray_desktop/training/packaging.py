@@ -20,15 +20,18 @@ import numpy as np
 
 from xray_desktop import paths
 from xray_desktop.errors import InputError
+from xray_desktop.models.calibration import calibrate
 from xray_desktop.models.registry import ModelEntry, Registry
 from xray_desktop.progress import Progress
 from xray_desktop.tasks import require_task
 from xray_desktop.training.arrays import LoadedImages, load_images
+from xray_desktop.training.calibrators import CalibrationChoice, choose_calibration
 from xray_desktop.training.card import write_card
 from xray_desktop.training.data_plan import DataPlan, plan_data
-from xray_desktop.training.evaluation import Evaluation, apply_temperature, evaluate_predictions
+from xray_desktop.training.evaluation import Evaluation, evaluate_with
+from xray_desktop.training.operating_points import DEFAULT_POINT, OperatingPoint, choose_operating_points, with_test
 from xray_desktop.training.pipeline import predict_planes
-from xray_desktop.training.plots import save_plots
+from xray_desktop.training.plots import save_learning_curve, save_plots
 from xray_desktop.training.recipes import Recipe
 from xray_desktop.training.splits import samples_fingerprint
 from xray_desktop.training.trainer import class_weights
@@ -40,7 +43,8 @@ class PackagedModel:
     evaluation: Evaluation
     model_path: Path
     card_path: Path
-    target_met: bool | None
+    target_met: bool | None  # judged on the internal test where the recipe has one
+    test_evaluation: Evaluation | None = None
 
 
 def read_run_record(run_dir: Path) -> tuple[dict, Path]:
@@ -83,21 +87,31 @@ def package_run(
     plan = plan_data(recipe, data_root)
     cache = cache_dir or paths.data_home() / "training_cache"
     validation = load_images(plan.split.validation, plan.spec, cache, progress)
+    test = load_images(plan.split.test, plan.spec, cache, progress) if plan.split.test else None
     train_labels = np.array([s.label for s in plan.split.train], dtype=np.float32)
 
     model = keras.saving.load_model(checkpoint, compile=False)
     clean = run_dir / "model.keras"
     model.save(clean)  # without optimizer state: a third of the size
-    p_raw = predict_planes(model, validation.planes, plan.spec)
-    evaluation = evaluate_predictions(validation.labels, p_raw)
+    p_val = predict_planes(model, validation.planes, plan.spec)
+    p_test = predict_planes(model, test.planes, plan.spec) if test is not None else None
+    y_test = test.labels if test is not None else None
+    scored = score_outputs(validation.labels, p_val, y_test, p_test)
+    val_eval, test_eval = scored.validation, scored.test
+    headline = test_eval or val_eval
 
     registry = Registry.load(registry_file) if registry_file.is_file() else Registry.empty(registry_file)
     model_id = recipe.model_id
     prefix = registry.models_dir / model_id
-    plots = save_plots(validation.labels, p_raw, apply_temperature(p_raw, evaluation.temperature), evaluation, prefix)
+    y_head, p_head = (y_test, p_test) if test_eval is not None else (validation.labels, p_val)
+    plots = save_plots(y_head, p_head, calibrate(p_head, scored.calibration.calibration), headline, prefix)
+    plots.update(save_learning_curve(record["history"], prefix))
     task = require_task(recipe.task)
-    metrics = {"validation": evaluation.to_metrics(plan.validation_description, plan.split.fingerprint)}
+    metrics = {"validation": val_eval.to_metrics(plan.validation_description, plan.split.fingerprint)}
+    if test_eval is not None:
+        metrics["test"] = test_eval.to_metrics(plan.test_description, plan.split.test_fingerprint or "")
     provenance = _provenance(recipe, plan, record, train_labels, data_root)
+    cal = scored.calibration.calibration
     entry = ModelEntry(
         id=model_id,
         task=recipe.task,
@@ -110,27 +124,60 @@ def package_run(
         channels=recipe.channels,
         preprocessing={"resize": plan.spec.resize, "normalisation": plan.spec.normalisation},
         labels=task.labels,
-        threshold=float(evaluation.at_threshold.threshold),
-        temperature=float(evaluation.temperature),
+        threshold=float(val_eval.at_threshold.threshold),
+        temperature=None,
         metrics=metrics,
         provenance=provenance,
         card=f"{model_id}.md",
+        calibration=cal,
+        operating_points=[op.to_dict() for op in scored.points],
+        population=dict(recipe.population),
     )
     installed = registry.install_file(clean, entry, activate=activate)
+    head_images = test if test is not None else validation
     card = {
         **installed.to_dict(),
         "description": recipe.description,
         "caveats": list(recipe.caveats),
         "target_auc": recipe.target_auc,
         "plots": plots,
-        "per_class": _per_class(validation, apply_temperature(p_raw, evaluation.temperature), installed.threshold),
+        "calibration_choice": asdict(scored.calibration),
+        "per_class": _per_class(head_images, calibrate(p_head, cal), installed.threshold),
         "reproduce": _reproduce(recipe),
     }
     md_name, _ = write_card(prefix, card)
-    target_met = None if recipe.target_auc is None else bool(evaluation.auc >= recipe.target_auc)
+    target_met = None if recipe.target_auc is None else bool(headline.auc >= recipe.target_auc)
     return PackagedModel(
-        installed, evaluation, registry.model_path(installed), registry.models_dir / md_name, target_met
+        installed, val_eval, registry.model_path(installed), registry.models_dir / md_name, target_met, test_eval
     )
+
+
+@dataclass
+class ScoredOutputs:
+    """Calibration, operating points and metrics fitted on validation, measured once on the test split."""
+
+    calibration: CalibrationChoice
+    points: list[OperatingPoint]
+    validation: Evaluation
+    test: Evaluation | None
+
+
+def score_outputs(
+    y_val: np.ndarray, p_val: np.ndarray, y_test: np.ndarray | None, p_test: np.ndarray | None
+) -> ScoredOutputs:
+    """Everything the registry records about a model's outputs; the test split chooses nothing
+    except whether the calibration ships (it must not make the test ECE worse)."""
+    choice = choose_calibration(y_val, p_val, y_test, p_test)
+    cal = choice.calibration
+    points = choose_operating_points(y_val, calibrate(p_val, cal))
+    if y_test is not None and p_test is not None:
+        points = with_test(points, y_test, calibrate(p_test, cal))
+    default = next(op for op in points if op.name == DEFAULT_POINT)
+    val_eval = evaluate_with(y_val, p_val, cal, default.threshold)
+    test_eval = None
+    if y_test is not None and p_test is not None:
+        test_eval = evaluate_with(y_test, p_test, cal, default.threshold)
+    return ScoredOutputs(choice, points, val_eval, test_eval)
 
 
 def _provenance(
@@ -144,10 +191,13 @@ def _provenance(
     )
     return {
         "recipe": _relative(recipe.source) if recipe.source else recipe.name,
-        "data": recipe.data + (f" + {recipe.validation_data} (validation)" if recipe.validation_data else ""),
+        "data": recipe.data
+        + (f" + {recipe.validation_data} (validation)" if recipe.validation_data else "")
+        + (f" + {recipe.test_data} (internal test)" if recipe.test_data else ""),
         "data_root": _data_root_text(data_root),
         "data_fingerprint": samples_fingerprint(plan.split.train),
         "validation_fingerprint": plan.split.fingerprint,
+        "test_fingerprint": plan.split.test_fingerprint,
         "split": plan.split.rule,
         "group_rule": recipe.group_rule,
         "seed": recipe.seed,
@@ -192,6 +242,7 @@ def _reproduce(recipe: Recipe) -> list[str]:
     return [
         f"xray-desktop train --recipe {source} --activate --admin <administrator>",
         f"xray-desktop evaluate --task {recipe.task} --recipe {source} --split validation --model {recipe.model_id}",
+        f"xray-desktop evaluate --task {recipe.task} --recipe {source} --split test --model {recipe.model_id}",
     ]
 
 

@@ -66,7 +66,7 @@ def _reliability(ax: plt.Axes, y: np.ndarray, p_raw: np.ndarray, p_cal: np.ndarr
     edges = np.linspace(0, 1, 11)
     for p, name in (
         (p_raw, f"raw (ECE {ev.ece_before:.3f})"),
-        (p_cal, f"T={ev.temperature:.2f} (ECE {ev.ece_after:.3f})"),
+        (p_cal, f"{_calibration_name(ev)} (ECE {ev.ece_after:.3f})"),
     ):
         which = np.clip(np.digitize(p, edges[1:-1], right=True), 0, 9)
         xs = [p[which == b].mean() for b in range(10) if (which == b).any()]
@@ -75,3 +75,34 @@ def _reliability(ax: plt.Axes, y: np.ndarray, p_raw: np.ndarray, p_cal: np.ndarr
     ax.plot([0, 1], [0, 1], ls="--", c="grey", lw=1)
     ax.set(xlabel="predicted P(condition)", ylabel="observed frequency", title="Reliability", xlim=(0, 1), ylim=(0, 1))
     ax.legend(loc="upper left", fontsize=8)
+
+
+def _calibration_name(ev: Evaluation) -> str:
+    method = (ev.calibration or {}).get("method", "temperature")
+    return f"T={ev.temperature:.2f}" if method == "temperature" else f"calibrated: {method}"
+
+
+def save_learning_curve(history: list[dict], prefix: Path) -> dict[str, str]:
+    """`<prefix>_learning.png`: loss and AUC per epoch, training and validation (the card's learning curve)."""
+    if not history:
+        return {}
+    epochs = [m["epoch"] for m in history]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(8.0, 3.4), dpi=100)
+    try:
+        left.plot(epochs, [m["loss"] for m in history], marker="o", label="train")
+        left.plot(epochs, [m["val_loss"] for m in history], marker="o", label="validation")
+        left.set(xlabel="epoch", ylabel="loss (class-weighted BCE)", title="Loss")
+        right.plot(epochs, [m["auc"] for m in history], marker="o", label="train (augmented)")
+        right.plot(epochs, [m["val_auc"] for m in history], marker="o", label="validation")
+        right.set(xlabel="epoch", ylabel="AUC", title="AUC")
+        for ax in (left, right):
+            ax.legend(fontsize=8)
+            ax.grid(alpha=0.3)
+        fig.tight_layout()
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png")
+    finally:
+        plt.close(fig)
+    path = prefix.with_name(f"{prefix.name}_learning.png")
+    atomic_write_bytes(path, buffer.getvalue())
+    return {"learning": path.name}

@@ -63,6 +63,7 @@ class TaskCard(QFrame):
             decision = QLabel(
                 f"{result.label or ('Positive' if positive else 'Normal')}"
                 f"  —  {'above' if positive else 'below'} threshold {threshold:.2f}"
+                + (f" ({result.operating_point} operating point)" if result.operating_point else "")
             )
             decision.setObjectName("decisionPositive" if positive else "decisionNegative")
             decision.setWordWrap(True)

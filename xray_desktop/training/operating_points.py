@@ -1,0 +1,101 @@
+"""Named operating points chosen on validation, each then measured once on the internal test.
+
+- screening: the best specificity with sensitivity >= 0.95;
+- balanced: Youden's J, taken as the median over bootstrap resamples of validation so one lucky
+  film does not move it;
+- confirm: the best sensitivity with specificity >= 0.95.
+
+Targets are met with a margin of one binomial standard error (sqrt(t(1-t)/n)), so a threshold that
+just scrapes 0.95 on validation is not picked: new patients rarely do as well as the films that
+chose the threshold.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+from sklearn.metrics import roc_curve
+
+from xray_desktop.training.evaluation import metrics_at, youden_threshold
+
+TARGET = 0.95
+DEFAULT_POINT = "balanced"
+
+
+@dataclass(frozen=True)
+class OperatingPoint:
+    name: str
+    threshold: float
+    rule: str
+    validation: dict[str, float]  # sensitivity, specificity at the threshold on validation
+    test: dict[str, float] | None = None  # the same on the internal test (filled in once, at the end)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+
+def margin(target: float, n: int) -> float:
+    """One binomial standard error at the target rate for n films of the class concerned."""
+    return float(np.sqrt(target * (1 - target) / max(n, 1)))
+
+
+def _clip(t: float) -> float:
+    return float(np.clip(t, 1e-6, 1 - 1e-6))  # the registry needs 0 < t < 1
+
+
+def screening_threshold(y: np.ndarray, p: np.ndarray, target: float = TARGET) -> float:
+    """The highest threshold whose sensitivity is >= target + margin (so the best specificity)."""
+    _fpr, tpr, thresholds = roc_curve(y, p)
+    need = min(1.0, target + margin(target, int(np.sum(y == 1))))
+    ok = np.flatnonzero(tpr >= need)
+    return _clip(thresholds[ok[0]] if len(ok) else thresholds[-1])
+
+
+def confirm_threshold(y: np.ndarray, p: np.ndarray, target: float = TARGET) -> float:
+    """The lowest threshold whose specificity is >= target + margin (so the best sensitivity)."""
+    fpr, _tpr, thresholds = roc_curve(y, p)
+    need = min(1.0, target + margin(target, int(np.sum(y == 0))))
+    ok = np.flatnonzero(1 - fpr >= need)
+    return _clip(thresholds[ok[-1]] if len(ok) else thresholds[0])
+
+
+def balanced_threshold(y: np.ndarray, p: np.ndarray, n_boot: int = 200, seed: int = 0) -> float:
+    """Median of Youden thresholds over bootstrap resamples (seeded, so reproducible)."""
+    rng = np.random.default_rng(seed)
+    picks = []
+    for _ in range(n_boot):
+        idx = rng.integers(0, len(y), len(y))
+        if y[idx].min() != y[idx].max():
+            picks.append(youden_threshold(y[idx], p[idx]))
+    return _clip(float(np.median(picks)) if picks else youden_threshold(y, p))
+
+
+def choose_operating_points(y_val: np.ndarray, p_val: np.ndarray) -> list[OperatingPoint]:
+    """The three named points on validation (calibrated probabilities), ordered by threshold."""
+    y_val = np.asarray(y_val).astype(int)
+    rules = {
+        "screening": (screening_threshold(y_val, p_val), "sensitivity >= 0.95 (+1 SE margin) on validation"),
+        "balanced": (balanced_threshold(y_val, p_val), "Youden's J, bootstrap median on validation"),
+        "confirm": (confirm_threshold(y_val, p_val), "specificity >= 0.95 (+1 SE margin) on validation"),
+    }
+    points = []
+    for name, (threshold, rule) in rules.items():
+        m = metrics_at(y_val, p_val, threshold)
+        points.append(
+            OperatingPoint(
+                name, threshold, rule, {"sensitivity": round(m.sensitivity, 4), "specificity": round(m.specificity, 4)}
+            )
+        )
+    return sorted(points, key=lambda op: op.threshold)
+
+
+def with_test(points: list[OperatingPoint], y_test: np.ndarray, p_test: np.ndarray) -> list[OperatingPoint]:
+    """Each point's sensitivity / specificity on the internal test, at the threshold validation chose."""
+    out = []
+    for op in points:
+        m = metrics_at(y_test, p_test, op.threshold)
+        test = {"sensitivity": round(m.sensitivity, 4), "specificity": round(m.specificity, 4), "n": len(y_test)}
+        out.append(OperatingPoint(op.name, op.threshold, op.rule, op.validation, test))
+    return out
