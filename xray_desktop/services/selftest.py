@@ -228,13 +228,18 @@ def sample_checks(
         except XRayError as exc:
             yield Check(name, CheckStatus.FAIL, str(exc), time.perf_counter() - started), None
             continue
-        check = judge_analysis(name, analysis, case.get("truth") or {})
+        check = judge_analysis(name, analysis, case.get("truth") or {}, case.get("expected_misses") or {})
         check.seconds = time.perf_counter() - started
         yield check, analysis if analysis.error is None else None
 
 
-def judge_analysis(name: str, analysis: AnalysisResult, truth: dict[str, int]) -> Check:
-    """PASS when the image loaded and every installed model produced a probability and a map of the image's size."""
+def judge_analysis(
+    name: str, analysis: AnalysisResult, truth: dict[str, int], expected_misses: dict[str, str] | None = None
+) -> Check:
+    """PASS when the image loaded, every installed model produced a probability and a map of the image's size,
+    and every known answer landed on the right side of its threshold. A wrong answer FAILs unless the case
+    lists it for that model id in `expected_misses` (with the reason), so a worse model cannot pass quietly."""
+    expected_misses = expected_misses or {}
     if analysis.error is not None or analysis.image is None:
         return Check(name, CheckStatus.FAIL, analysis.error or "the image was not loaded")
     image = analysis.image
@@ -253,6 +258,16 @@ def judge_analysis(name: str, analysis: AnalysisResult, truth: dict[str, int]) -
             known = truth.get(result.task)
             expected = "" if known is None else f", truth {'positive' if known else 'negative'}"
             parts.append(f"{result.task}: p={result.probability:.2f} {result.label}{expected}")
+            if known is not None and bool(result.decision) != bool(known):
+                reason = expected_misses.get(result.model_id or "")
+                if reason:
+                    parts[-1] += f" (expected miss: {reason})"
+                else:
+                    failures.append(
+                        f"{result.task}: answered {'positive' if result.decision else 'negative'} "
+                        f"(p={result.probability:.3f}, threshold {result.threshold:.3f}), truth "
+                        f"{'positive' if known else 'negative'}"
+                    )
     if failures:
         return Check(name, CheckStatus.FAIL, "; ".join(failures))
     return Check(name, CheckStatus.PASS, "; ".join(parts))
