@@ -11,12 +11,12 @@ from PySide6.QtWidgets import QWizard
 from ui_support import RecordingAudit, doctor_session
 
 from xray_desktop.errors import NotAllowedError
-from xray_desktop.models.manager import ModelManager
 from xray_desktop.models.registry import Registry
 from xray_desktop.progress import Cancelled
 from xray_desktop.results import TaskStatus
 from xray_desktop.security.permissions import Role
 from xray_desktop.services.analyze import analyze_image
+from xray_desktop.services.providers import default_provider
 from xray_desktop.services.session import Session
 from xray_desktop.ui.training_wizard import open_training_wizard
 from xray_desktop.ui.training_wizard.wizard import PageId, TrainingWizard
@@ -241,7 +241,7 @@ def test_whole_wizard_trains_evaluates_registers_and_the_window_uses_the_model(
     assert wizard.button(QWizard.WizardButton.FinishButton).isEnabled()
 
     image = sorted((root / "abnormal").iterdir())[0]
-    analysis = analyze_image(session, image, manager=ModelManager(Registry.load()), tasks=["pneumonia"])
+    analysis = analyze_image(session, image, manager=default_provider(Registry.load()), tasks=["pneumonia"])
     result = analysis.result_for("pneumonia")
     assert result.status is TaskStatus.OK and result.model_id == entry.id
     assert 0.0 <= result.probability <= 1.0 and result.heatmap is not None

@@ -10,8 +10,8 @@ from conftest import write_model_entry
 from ui_support import PNEUMONIA_SAMPLE, doctor_session, write_corrupt_image
 
 from xray_desktop.errors import ImageLoadError
-from xray_desktop.imaging.radiograph import Radiograph
 from xray_desktop.progress import Progress
+from xray_desktop.radiograph import Radiograph
 from xray_desktop.results import TaskStatus
 from xray_desktop.ui.engine import AnalysisEngine, AnalysisOutcome, AnalyzeJob, LoadedImage, LoadJob, WarmUpJob
 from xray_desktop.ui.worker import ModelThread, ModelWorker

@@ -34,11 +34,11 @@ def colorize(heatmap: np.ndarray, colormap: str = "jet") -> np.ndarray:
     return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
 
 
-def grey_to_rgb(gray: np.ndarray) -> np.ndarray:
-    """HxW float [0, 1] -> HxWx3 uint8, the base picture under an overlay."""
+def to_rgb(gray: np.ndarray) -> np.ndarray:
+    """HxW grey (uint8, or float in [0, 1]) -> HxWx3 uint8: the base picture under an overlay, on screen and in PDFs."""
     if gray.ndim != 2:
         raise ValueError(f"expected an HxW greyscale image, got shape {gray.shape}")
-    levels = (np.clip(gray, 0.0, 1.0) * 255.0).round().astype(np.uint8)
+    levels = gray if gray.dtype == np.uint8 else (np.clip(gray, 0.0, 1.0) * 255.0).round().astype(np.uint8)
     return np.repeat(levels[:, :, None], 3, axis=2)
 
 
@@ -57,7 +57,7 @@ def render_overlay(gray: np.ndarray, heatmap: np.ndarray, colormap: str = "jet",
     """
     if heatmap.shape != gray.shape:
         heatmap = cv2.resize(heatmap.astype(np.float32), (gray.shape[1], gray.shape[0]), interpolation=cv2.INTER_LINEAR)
-    return blend(grey_to_rgb(gray), colorize(heatmap, colormap), alpha)
+    return blend(to_rgb(gray), colorize(heatmap, colormap), alpha)
 
 
 def attention_boxes(

@@ -17,10 +17,10 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from xray_desktop import paths
+from xray_desktop.atomic import atomic_open, atomic_write_text
 from xray_desktop.errors import ModelUnavailableError, RegistryError
-from xray_desktop.imaging.preprocess import NORMALISATIONS, RESIZE_MODES, PreprocessSpec
 from xray_desktop.models.checksum import sha256_file
-from xray_desktop.storage.atomic import atomic_open, atomic_write_text
+from xray_desktop.preprocess_spec import NORMALISATIONS, RESIZE_MODES, PreprocessSpec
 from xray_desktop.tasks import TASK_NAMES
 
 SCHEMA_VERSION = 1

@@ -25,9 +25,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from xray_desktop.atomic import atomic_write_text
+from xray_desktop.crypto import KEY_BYTES, new_key
 from xray_desktop.errors import StoreError
-from xray_desktop.security.crypto import KEY_BYTES, new_key
-from xray_desktop.storage.atomic import atomic_write_text
 
 KEYRING_SERVICE = "XRayDesktop"
 KEY_FILE_NAME = "data.key"

@@ -23,6 +23,7 @@ import numpy as np
 from xray_desktop.errors import ImageLoadError, InputError, ModelUnavailableError, UsageError
 from xray_desktop.explain import METHODS
 from xray_desktop.imaging.preprocess import prepare_input, restore_map
+from xray_desktop.models.provider import ModelProvider
 from xray_desktop.models.registry import ModelEntry
 from xray_desktop.progress import Cancelled, Progress
 from xray_desktop.security.permissions import Permission
@@ -65,7 +66,7 @@ def run_batch(
     session: Session,
     folder: str | Path,
     *,
-    manager: Any,
+    manager: ModelProvider,
     task: str,
     csv_path: str | Path,
     heatmap_dir: str | Path | None = None,
@@ -260,8 +261,8 @@ def _write_overlay(
     cmap: str,
     alpha: float,
 ) -> None:
+    from xray_desktop.atomic import atomic_write_bytes
     from xray_desktop.explain.overlay import encode_png, render_overlay
-    from xray_desktop.storage.atomic import atomic_write_bytes
 
     assert item.pixels is not None
     heatmap = np.clip(restore_map(model_map, entry.spec, item.pixels.shape), 0.0, 1.0)

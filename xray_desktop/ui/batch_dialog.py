@@ -24,8 +24,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from xray_desktop.atomic import atomic_write_bytes
 from xray_desktop.progress import ProgressEvent
-from xray_desktop.storage.atomic import atomic_write_bytes
 from xray_desktop.tasks import TASKS
 from xray_desktop.ui.engine import BatchJob, BatchOutcome
 from xray_desktop.ui.error_dialog import show_error

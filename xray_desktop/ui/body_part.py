@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from xray_desktop.imaging.radiograph import Radiograph
+from xray_desktop.radiograph import Radiograph
 from xray_desktop.tasks import BODY_PART_ALIASES, BODY_PARTS
 from xray_desktop.ui.samples import SampleCase
 

@@ -18,8 +18,9 @@ from typing import Any
 
 import numpy as np
 
-from xray_desktop.imaging.radiograph import Radiograph
+from xray_desktop.models.provider import ModelProvider
 from xray_desktop.progress import Cancelled, Progress
+from xray_desktop.radiograph import Radiograph
 from xray_desktop.results import AnalysisResult
 from xray_desktop.services.session import Session
 
@@ -42,17 +43,17 @@ def colour_map(heatmap: np.ndarray, colormap: str) -> np.ndarray:
 class AnalysisEngine:
     """Holds the session and the loaded models for the lifetime of the model thread."""
 
-    def __init__(self, session: Session, manager: Any | None = None) -> None:
+    def __init__(self, session: Session, manager: ModelProvider | None = None) -> None:
         self.session = session
         self._manager = manager
 
     @property
-    def manager(self) -> Any:
+    def manager(self) -> ModelProvider:
         if self._manager is None:
-            from xray_desktop.models.manager import ModelManager
             from xray_desktop.models.registry import Registry
+            from xray_desktop.services.providers import default_provider
 
-            self._manager = ModelManager(Registry.load())
+            self._manager = default_provider(Registry.load())
         return self._manager
 
 

@@ -335,10 +335,3 @@ class ModelsDialog(QDialog):
         if name:
             path = Path(name)
             self.export_selected(path if path.suffix.lower() == ".xrm" else path.with_suffix(".xrm"))
-
-
-def run_models_dialog(session: Session, models: Any | None = None, parent: QWidget | None = None) -> ModelsDialog:
-    """'Models…' menu action: everyone may look; administrators may change. Returns the dialog after it closes."""
-    dialog = ModelsDialog(session, models, parent)
-    dialog.exec()
-    return dialog

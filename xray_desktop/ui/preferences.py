@@ -108,14 +108,5 @@ class Preferences:
     def geometry(self, value: QByteArray) -> None:
         self.qsettings.setValue("window/geometry", value)
 
-    @property
-    def state(self) -> QByteArray | None:
-        value = self.qsettings.value("window/state")
-        return value if isinstance(value, QByteArray) else None
-
-    @state.setter
-    def state(self, value: QByteArray) -> None:
-        self.qsettings.setValue("window/state", value)
-
     def sync(self) -> None:
         self.qsettings.sync()

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from xray_desktop import paths
+from xray_desktop.atomic import atomic_write_text
 from xray_desktop.errors import InputError
-from xray_desktop.storage.atomic import atomic_write_text
 from xray_desktop.training.recipes import Augmentation, Recipe, load_recipe
 
 
