@@ -50,7 +50,7 @@ class PreprocessSpec:
         """Accepts both the flat form of `to_dict` and a registry entry (`preprocessing` nested)."""
         nested = data.get("preprocessing") or {}
         return cls(
-            input_size=tuple(data["input_size"]),  # type: ignore[arg-type]
+            input_size=tuple(data["input_size"]),
             channels=int(data.get("channels", 1)),
             resize=str(nested.get("resize", data.get("resize", "stretch"))),
             normalisation=str(nested.get("normalisation", data.get("normalisation", "unit"))),

@@ -31,7 +31,7 @@ def colorize(heatmap: np.ndarray, colormap: str = "jet") -> np.ndarray:
         raise ValueError(f"expected an HxW heatmap, got shape {heatmap.shape}")
     levels = np.nan_to_num(heatmap, nan=0.0).clip(0.0, 1.0)
     bgr = cv2.applyColorMap((levels * 255.0).round().astype(np.uint8), COLORMAPS[colormap])
-    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+    return np.asarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
 
 
 def to_rgb(gray: np.ndarray) -> np.ndarray:
@@ -72,9 +72,9 @@ def attention_boxes(
     mask = (np.nan_to_num(heatmap, nan=0.0) >= threshold).astype(np.uint8)
     contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     min_area = min_area_fraction * heatmap.shape[0] * heatmap.shape[1]
-    boxes = [tuple(int(v) for v in cv2.boundingRect(c)) for c in contours]
+    boxes = [(int(x), int(y), int(w), int(h)) for x, y, w, h in map(cv2.boundingRect, contours)]
     kept = [b for b in boxes if b[2] * b[3] >= min_area]
-    return sorted(kept, key=lambda b: b[2] * b[3], reverse=True)  # type: ignore[return-value]
+    return sorted(kept, key=lambda b: b[2] * b[3], reverse=True)
 
 
 def encode_png(rgb: np.ndarray) -> bytes:

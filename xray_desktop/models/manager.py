@@ -55,7 +55,7 @@ class LoadedModel:
                         return model([x] if wrap else x, training=False)[:, 0]
 
                     self._predict_fn = tf.function(forward, input_signature=[spec])
-        return self._predict_fn(np.asarray(batch, dtype=np.float32)).numpy()
+        return np.asarray(self._predict_fn(np.asarray(batch, dtype=np.float32)).numpy())
 
     def predict(self, batch: np.ndarray) -> np.ndarray:
         """(n, h, w, c) -> (n,) calibrated probabilities (temperature from the registry applied)."""

@@ -114,7 +114,7 @@ def run_batch(
                 usable = [item for item in batch if item.model_input is not None]
                 maps = None
                 if usable:
-                    inputs = np.stack([item.model_input for item in usable])
+                    inputs = np.stack([item.model_input for item in usable if item.model_input is not None])
                     try:
                         if run_model is not None:
                             raw, maps = run_model(inputs)
@@ -225,7 +225,7 @@ def _batches(
             if len(pending) >= window:
                 break
         while pending:
-            batch = []
+            batch: list[_Loaded] = []
             while pending and len(batch) < batch_size:
                 batch.append(pending.popleft().result())
                 nxt = next(paths, None)

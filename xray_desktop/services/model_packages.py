@@ -250,7 +250,7 @@ def _read_manifest(source: Path, archive: zipfile.ZipFile) -> PackageManifest:
             f"(this program reads version {PACKAGE_FORMAT_VERSION})"
         )
     try:
-        entry = ModelEntry.from_dict(data.get("entry"), "entry")
+        entry = ModelEntry.from_dict(data.get("entry") or {}, "entry")
     except RegistryError as exc:
         raise InputError(f"{source}: the model entry is invalid: {exc}") from None
     members = _parse_members(source, data.get("members"))

@@ -178,13 +178,13 @@ def model_checks(manager: ModelProvider) -> Iterator[Check]:
             yield Check(name, CheckStatus.NOT_INSTALLED, f"no model installed for {task}")
             continue
         started = time.perf_counter()
-        status = manager.warm_up([task])[0]  # checksum, Keras load, input/output shape, one prediction
+        warmed = manager.warm_up([task])[0]  # checksum, Keras load, input/output shape, one prediction
         seconds = time.perf_counter() - started
-        if status.ok:
+        if warmed.ok:
             detail = f"{entry.id} (version {entry.version}): sha256 verified, loaded, ran one prediction"
             yield Check(name, CheckStatus.PASS, detail, seconds)
         else:
-            yield Check(name, CheckStatus.FAIL, status.message, seconds)
+            yield Check(name, CheckStatus.FAIL, warmed.message, seconds)
     active = {m for m in registry.active_models.values() if m}
     for entry in registry.models:
         if entry.id in active:

@@ -57,10 +57,10 @@ def result_to_record(result: TaskResult) -> dict[str, Any]:
 
 
 def result_from_record(record: dict[str, Any]) -> TaskResult:
-    values = {name: record.get(name) for name in _RESULT_FIELDS}
+    values: dict[str, Any] = {name: record.get(name) for name in _RESULT_FIELDS}
     return TaskResult(
         status=TaskStatus(record.get("status", TaskStatus.OK.value)),
-        boxes=[tuple(b) for b in record.get("boxes", [])],  # type: ignore[misc]
+        boxes=[(int(x), int(y), int(w), int(h)) for x, y, w, h in record.get("boxes", [])],
         **values,
     )
 
