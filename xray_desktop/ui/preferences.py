@@ -88,7 +88,7 @@ class Preferences:
         value = self.qsettings.value("files/recent", [])
         if isinstance(value, str):
             value = [value]
-        return [str(v) for v in (value or [])][:MAX_RECENT]
+        return [str(v) for v in (value if isinstance(value, list | tuple) else [])][:MAX_RECENT]
 
     def add_recent(self, path: Path | str) -> list[str]:
         entry = str(Path(path).resolve())
