@@ -105,10 +105,10 @@ def measure_backbone(backbone: str, models_dir: Path, images_dir: Path) -> dict[
     import numpy as np
 
     from xray_desktop.explain.graph import find_target_layer
-    from xray_desktop.models.manager import ModelManager
     from xray_desktop.models.registry import Registry
     from xray_desktop.security.permissions import Role
     from xray_desktop.services.batch import run_batch
+    from xray_desktop.services.providers import default_provider
     from xray_desktop.services.session import Session
 
     size, normalisation = BACKBONES[backbone]
@@ -118,7 +118,7 @@ def measure_backbone(backbone: str, models_dir: Path, images_dir: Path) -> dict[
     registry = Registry.load(models_dir / "registry.json")
     entry = registry.install_file(staged, _entry_for(f"bench-{backbone}", "pneumonia", backbone, size, normalisation))
     registry.activate("pneumonia", entry.id)
-    manager = ModelManager(registry)
+    manager = default_provider(registry)
     loaded = manager.load(entry)
     x = np.random.default_rng(0).random((1, size, size, 3)).astype(np.float32)
 

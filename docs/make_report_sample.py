@@ -30,13 +30,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", type=float, default=1.4)
     args = parser.parse_args(argv)
 
-    from xray_desktop.models.manager import ModelManager
     from xray_desktop.services.analyze import analyze_image
+    from xray_desktop.services.providers import default_provider
     from xray_desktop.services.report import export_report
 
     session = Session(username="sample.doctor", role=Role.DOCTOR)
     try:
-        analysis = analyze_image(session, args.image, manager=ModelManager(), tasks="auto")
+        analysis = analyze_image(session, args.image, manager=default_provider(), tasks="auto")
     except XRayError as exc:
         print(f"make_report_sample: {exc}", file=sys.stderr)
         return exc.exit_code

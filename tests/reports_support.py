@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from xray_desktop.imaging.radiograph import Radiograph
+from xray_desktop.radiograph import Radiograph
 from xray_desktop.results import AnalysisResult, TaskResult, TaskStatus
 from xray_desktop.security.permissions import Role
 from xray_desktop.services.session import Session

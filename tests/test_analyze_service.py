@@ -17,6 +17,7 @@ from xray_desktop.models.registry import Registry
 from xray_desktop.results import TaskStatus
 from xray_desktop.security.permissions import Role
 from xray_desktop.services.analyze import analyze_image, analyze_radiograph
+from xray_desktop.services.providers import default_provider
 from xray_desktop.services.session import Session
 
 
@@ -34,7 +35,7 @@ def session() -> Session:
 
 
 def _manager(models_dir: Path) -> ModelManager:
-    return ModelManager(Registry.load(models_dir / "registry.json"))
+    return default_provider(Registry.load(models_dir / "registry.json"))
 
 
 def _square_png(folder: Path, name: str, square: bool, size: int = 96) -> tuple[Path, tuple[int, int, int, int]]:

@@ -15,13 +15,14 @@ from xray_desktop.models.registry import Registry
 from xray_desktop.progress import Cancelled, Progress
 from xray_desktop.security.permissions import Role
 from xray_desktop.services.batch import CSV_COLUMNS, run_batch
+from xray_desktop.services.providers import default_provider
 from xray_desktop.services.session import Session
 
 DOCTOR = Session("dr.batch", Role.DOCTOR)
 
 
 def _manager(models_dir: Path) -> ModelManager:
-    return ModelManager(Registry.load(models_dir / "registry.json"))
+    return default_provider(Registry.load(models_dir / "registry.json"))
 
 
 def _folder(tmp_path: Path, square_images, n: int = 20) -> Path:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from xray_desktop.explain.overlay import attention_boxes, blend, colorize, grey_to_rgb, render_overlay
+from xray_desktop.explain.overlay import attention_boxes, blend, colorize, render_overlay, to_rgb
 
 
 def test_colorize_maps_low_and_high_to_different_colours():
@@ -21,10 +21,10 @@ def test_colorize_maps_low_and_high_to_different_colours():
 def test_alpha_zero_shows_only_the_picture_and_alpha_one_only_the_map():
     gray = np.linspace(0, 1, 20, dtype=np.float32).reshape(4, 5)
     heat = np.random.default_rng(0).random((4, 5)).astype(np.float32)
-    np.testing.assert_array_equal(render_overlay(gray, heat, "viridis", 0.0), grey_to_rgb(gray))
+    np.testing.assert_array_equal(render_overlay(gray, heat, "viridis", 0.0), to_rgb(gray))
     np.testing.assert_array_equal(render_overlay(gray, heat, "viridis", 1.0), colorize(heat, "viridis"))
-    half = blend(grey_to_rgb(gray), colorize(heat, "viridis"), 0.5).astype(int)
-    assert np.all(np.abs(half - (grey_to_rgb(gray).astype(int) + colorize(heat, "viridis")) / 2) <= 1)
+    half = blend(to_rgb(gray), colorize(heat, "viridis"), 0.5).astype(int)
+    assert np.all(np.abs(half - (to_rgb(gray).astype(int) + colorize(heat, "viridis")) / 2) <= 1)
 
 
 def test_nan_map_renders_as_cold_not_garbage():

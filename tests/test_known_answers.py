@@ -10,10 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from xray_desktop.imaging.radiograph import Radiograph
 from xray_desktop.models.manager import ModelManager
 from xray_desktop.models.registry import Registry
 from xray_desktop.paths import registry_path, samples_dir
+from xray_desktop.radiograph import Radiograph
 from xray_desktop.results import AnalysisResult, TaskResult, TaskStatus
 from xray_desktop.security.permissions import Role
 from xray_desktop.services.analyze import analyze_image

@@ -72,7 +72,7 @@ def test_an_admin_activates_another_model_and_the_registry_on_disk_follows(qtbot
 def test_export_then_import_through_the_model_thread_updates_its_manager(
     qtbot, tiny_models_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    engine = AnalysisEngine(ADMIN)
+    engine = AnalysisEngine()
     thread = ModelThread(engine)
     dialog = ModelsDialog(ADMIN, thread)
     qtbot.addWidget(dialog)

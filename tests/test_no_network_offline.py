@@ -55,12 +55,12 @@ def test_the_tripwire_catches_a_real_connection_attempt(no_network: list[str]) -
 def test_analysis_with_heatmap_and_a_pdf_report_make_no_network_connection(
     tiny_models_dir: Path, tmp_path: Path, no_network: list[str]
 ) -> None:
-    from xray_desktop.models.manager import ModelManager
     from xray_desktop.results import TaskStatus
     from xray_desktop.services.analyze import analyze_image
+    from xray_desktop.services.providers import default_provider
     from xray_desktop.services.report import export_report
 
-    manager = ModelManager()
+    manager = default_provider()
     analyses = [
         analyze_image(DOCTOR, samples_dir() / name, manager=manager, tasks="pneumonia", method=method)
         for name, method in (

@@ -10,13 +10,13 @@ import pytest
 from reports_support import RecordingAudit, pdf_page_texts, session
 
 from xray_desktop import DISCLAIMER
-from xray_desktop.models.manager import ModelManager
 from xray_desktop.models.registry import Registry
 from xray_desktop.results import TaskStatus
 from xray_desktop.security.permissions import Role
 from xray_desktop.services.analyze import analyze_image
 from xray_desktop.services.feedback import FeedbackService
 from xray_desktop.services.history import HistoryService
+from xray_desktop.services.providers import default_provider
 from xray_desktop.services.report import export_report
 
 pytestmark = pytest.mark.slow
@@ -34,7 +34,7 @@ def _square_png(folder: Path, size: int = 96) -> Path:
 def test_real_analysis_to_history_report_and_feedback(tiny_models_dir: Path, tmp_path: Path) -> None:
     audit = RecordingAudit()
     doctor = session(Role.DOCTOR, "dr.e2e", audit)
-    manager = ModelManager(Registry.load(tiny_models_dir / "registry.json"))
+    manager = default_provider(Registry.load(tiny_models_dir / "registry.json"))
     analysis = analyze_image(doctor, _square_png(tmp_path), manager=manager, tasks=["pneumonia", "fracture"])
     pneumonia = analysis.result_for("pneumonia")
     assert pneumonia.status is TaskStatus.OK and pneumonia.heatmap is not None

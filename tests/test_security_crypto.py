@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from xray_desktop.crypto import HEADER, NONCE_BYTES, decrypt, encrypt, new_key
 from xray_desktop.errors import StoreError
-from xray_desktop.security.crypto import HEADER, NONCE_BYTES, decrypt, encrypt, new_key
 
 
 def test_round_trip_with_aad() -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from xray_desktop.encrypted_store import EncryptedStore
 from xray_desktop.errors import NotAllowedError, StoreError, UsageError
 from xray_desktop.security.passwords import (
     PasswordPolicyError,
@@ -17,7 +18,6 @@ from xray_desktop.security.passwords import (
     verify_password,
 )
 from xray_desktop.security.permissions import Role
-from xray_desktop.security.store import EncryptedStore
 from xray_desktop.security.users import (
     USERS_FILE,
     AccountDisabledError,

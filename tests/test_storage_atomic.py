@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from xray_desktop.storage.atomic import atomic_open, atomic_write_bytes, atomic_write_text
+from xray_desktop.atomic import atomic_open, atomic_write_bytes, atomic_write_text
 
 
 def test_failed_write_leaves_previous_file_and_no_temp(tmp_path: Path) -> None:

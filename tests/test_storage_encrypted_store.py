@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from xray_desktop.crypto import new_key
+from xray_desktop.encrypted_store import EncryptedStore
 from xray_desktop.errors import StoreError
-from xray_desktop.security.crypto import new_key
 from xray_desktop.security.keys import load_data_key
-from xray_desktop.security.store import EncryptedStore
 
 
 @pytest.fixture

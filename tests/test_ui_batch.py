@@ -32,14 +32,14 @@ def image_folder(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def model_thread(qtbot):
-    thread = ModelThread(AnalysisEngine(doctor_session()))
+    thread = ModelThread(AnalysisEngine())
     yield thread
     assert thread.shutdown()
 
 
 def test_batch_job_runs_synchronously_and_reports_every_file(tiny_models_dir: Path, image_folder: Path) -> None:
     csv_path = image_folder.parent / "out.csv"
-    outcome = BatchJob(image_folder, "pneumonia", csv_path).run(AnalysisEngine(doctor_session()), Progress())
+    outcome = BatchJob(doctor_session(), image_folder, "pneumonia", csv_path).run(AnalysisEngine(), Progress())
     assert isinstance(outcome, BatchOutcome)
     assert len(outcome.rows) == 9  # 8 chest samples + the broken file, which gets a row with its error
     broken = [r for r in outcome.rows if r["path"].endswith("broken.png")]
@@ -53,7 +53,7 @@ def test_batch_dialog_runs_and_exports_the_csv(
     image_folder: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    dialog = BatchDialog(model_thread, image_folder, ["pneumonia"])
+    dialog = BatchDialog(doctor_session(), model_thread, image_folder, ["pneumonia"])
     qtbot.addWidget(dialog)
     with qtbot.waitSignal(dialog.batchFinished, timeout=120000) as blocker:
         dialog.start_button.click()
@@ -95,7 +95,7 @@ def test_cancel_during_a_batch_stops_it_and_keeps_the_rows_done(
     monkeypatch.setattr(batch_service, "run_batch", small_batches_that_wait_for_the_click)
     recorder = DialogRecorder()
     monkeypatch.setattr(QMessageBox, "critical", recorder)
-    dialog = BatchDialog(model_thread, image_folder, ["pneumonia"])
+    dialog = BatchDialog(doctor_session(), model_thread, image_folder, ["pneumonia"])
     qtbot.addWidget(dialog)
     dialog.show()
     with qtbot.waitSignal(dialog.batchFinished, timeout=120000) as blocker:

@@ -86,7 +86,7 @@ def test_auto_on_a_png_shows_the_warning_and_choosing_there_re_analyses(
     assert {r.task for r in blocker.args[0].results} == CHEST
     assert not warning.isVisible()
     assert window.results.body_part.currentData() == "chest"
-    assert window.body_part_actions["chest"].isChecked()
+    assert window.action("body_part:chest").isChecked()
 
 
 def test_changing_the_choice_re_analyses_the_current_png_but_not_a_sample(
@@ -96,7 +96,7 @@ def test_changing_the_choice_re_analyses_the_current_png_but_not_a_sample(
     window.set_body_part("chest")
     open_and_wait(qtbot, window, chest_png)
     with qtbot.waitSignal(window.analysisShown, timeout=TIMEOUT_MS) as blocker:
-        window.body_part_actions["knee"].trigger()
+        window.action("body_part:knee").trigger()
     assert {r.task for r in blocker.args[0].results} == KNEE
     assert shown_tasks(window) == KNEE
     assert window.results.body_part.currentData() == "knee"
@@ -123,13 +123,13 @@ def test_changing_the_choice_re_analyses_the_current_png_but_not_a_sample(
 
 def test_the_choice_is_remembered_by_a_new_window(qtbot, make_window, isolated_home: Path) -> None:
     window = make_window()
-    window.body_part_actions["limb"].trigger()
+    window.action("body_part:limb").trigger()
     window.close()
     again = make_window(preferences=Preferences())
     assert again.body_part() == "limb"
     assert again.results.body_part.currentData() == "limb"
-    assert again.body_part_actions["limb"].isChecked()
-    assert not again.body_part_actions["auto"].isChecked()
+    assert again.action("body_part:limb").isChecked()
+    assert not again.action("body_part:auto").isChecked()
 
 
 def test_a_dicom_naming_its_body_part_ignores_the_choice(qtbot, make_window, tiny_models_dir) -> None:

@@ -70,7 +70,7 @@ def test_saved_settings_change_the_window(qtbot, window: MainWindow, services: A
     services.settings.update(window.session, heatmap_alpha=0.8, colormap="inferno", theme="dark", idle_lock_minutes=3)
     qtbot.waitUntil(lambda: window.heatmap.opacity.value() == 80, timeout=5000)
     assert window.heatmap.colormap.currentText() == "inferno"
-    assert window.dark_action.isChecked()
+    assert window.action("dark").isChecked()
     assert window.idle_guard is not None and window.idle_guard.lock.minutes == 3
 
 
@@ -106,8 +106,8 @@ def test_logging_out_clears_the_cases_and_a_student_loses_batch(
     assert window.case_list.paths() == []
     assert not window.viewer.has_image()
     assert window.session.username == "stud"
-    assert not window.batch_action.isEnabled()
-    assert not window.users_action.isVisible()
+    assert not window.action("batch").isEnabled()
+    assert not window.action("users").isVisible()
     window.close()
     events = [(e.actor, e.event, e.details.get("reason")) for e in services.auth.audit.entries()]
     assert ("admin", "logout", "user") in events and ("stud", "logout", "exit") in events

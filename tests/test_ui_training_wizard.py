@@ -11,16 +11,14 @@ from PySide6.QtWidgets import QWizard
 from ui_support import RecordingAudit, doctor_session
 
 from xray_desktop.errors import NotAllowedError
-from xray_desktop.models.manager import ModelManager
 from xray_desktop.models.registry import Registry
-from xray_desktop.progress import Cancelled
 from xray_desktop.results import TaskStatus
 from xray_desktop.security.permissions import Role
 from xray_desktop.services.analyze import analyze_image
+from xray_desktop.services.providers import default_provider
 from xray_desktop.services.session import Session
 from xray_desktop.ui.training_wizard import open_training_wizard
 from xray_desktop.ui.training_wizard.wizard import PageId, TrainingWizard
-from xray_desktop.ui.training_wizard.worker import JobWorker
 
 pytestmark = pytest.mark.slow
 
@@ -69,54 +67,39 @@ def fill_model_page(wizard: TrainingWizard, epochs: int) -> None:
     assert wizard.currentId() == PageId.TRAIN
 
 
-# ----- the worker's signal contract -------------------------------------------------------------------------
+def training_trail(events: list[tuple[str, str, dict]]) -> list[tuple[str, list[str]]]:
+    """The training entries of an audit trail: event names in order, with the names of their details."""
+    wanted = {"training_started", "training_cancelled", "model_trained", "model_registered"}
+    return [(event, sorted(details)) for _, event, details in events if event in wanted]
 
 
-def test_worker_emits_started_progress_result_finished_in_order(qtbot) -> None:
-    def job(progress, emit_epoch):
-        progress.update(1, 2, "half")
-        emit_epoch("epoch-1")
-        return 42
+def assert_audited_like_the_cli(audit: RecordingAudit, wizard: TrainingWizard) -> None:
+    """Train the wizard's own recipe with `xray-desktop train`: the audit log must read the same."""
+    import re
 
-    worker = JobWorker(job)
-    results: list[object] = []
-    worker.result.connect(results.append)
-    with qtbot.waitSignals(
-        [worker.started, worker.progress, worker.epoch, worker.result, worker.finished], order="strict"
-    ):
-        worker.run()  # synchronously, so coverage sees the body
-    assert results == [42]
+    from xray_desktop.cli import main as cli_main
+    from xray_desktop.services.audit import open_audit_log
 
-
-def test_worker_reports_failures_and_cancellation_with_the_partial_value(qtbot) -> None:
-    failing = JobWorker(lambda progress, _e: 1 / 0)
-    errors: list[object] = []
-    failing.failed.connect(errors.append)
-    with qtbot.waitSignals([failing.failed, failing.finished], order="strict"):
-        failing.run()
-    assert len(errors) == 1 and isinstance(errors[0], ZeroDivisionError)
-
-    def stops_early(progress, _e):
-        progress.cancel()
-        return "best so far"
-
-    partial = JobWorker(stops_early)
-    kept: list[object] = []
-    partial.cancelled.connect(kept.append)
-    partial.result.connect(lambda value: pytest.fail(f"a cancelled job must not report a result ({value})"))
-    with qtbot.waitSignals([partial.cancelled, partial.finished], order="strict"):
-        partial.run()
-    assert kept == ["best so far"]
-
-    def raises(progress, _e):
-        raise Cancelled()
-
-    nothing = JobWorker(raises)
-    kept.clear()
-    nothing.cancelled.connect(kept.append)
-    with qtbot.waitSignals([nothing.cancelled, nothing.finished], order="strict"):
-        nothing.run()
-    assert kept == [None]
+    state = wizard.state
+    started = next(d for _, e, d in audit.events if e == "training_started")
+    assert started == {"recipe": state.recipe.name, "task": "pneumonia", "data_root": str(state.data_root)}
+    code = cli_main(
+        ["train", "--recipe", str(state.run_dir / "recipe.toml"), "--data-root", str(state.data_root), "--replace"]
+    )
+    assert code == 0
+    cli_events = [(e.actor, e.event, e.details) for e in open_audit_log().entries()]
+    assert (
+        training_trail(audit.events)
+        == training_trail(cli_events)
+        == [
+            ("training_started", ["data_root", "recipe", "task"]),
+            ("model_trained", ["activated", "model_id", "run_dir", "sha256", "task", "validation_auc"]),
+        ]
+    )
+    cli_run = Path(next(d for _, e, d in cli_events if e == "model_trained")["run_dir"])
+    stamp = re.compile(rf"{re.escape(state.recipe.name)}-\d{{8}}-\d{{6}}(-\d+)?")
+    assert stamp.fullmatch(state.run_dir.name) and stamp.fullmatch(cli_run.name), "one run-folder naming (UTC)"
+    assert cli_run.parent == state.run_dir.parent
 
 
 # ----- permissions --------------------------------------------------------------------------------------------
@@ -237,11 +220,10 @@ def test_whole_wizard_trains_evaluates_registers_and_the_window_uses_the_model(
     assert recorded["threshold"] == round(ev.at_threshold.threshold, 4)
     card = (models_dir / f"{entry.id}.md").read_text(encoding="utf-8")
     assert "Wizard test model" in card and "Trained by the wizard test" in card
-    assert any(event == "model_registered" for _, event, _ in audit.events)
     assert wizard.button(QWizard.WizardButton.FinishButton).isEnabled()
 
     image = sorted((root / "abnormal").iterdir())[0]
-    analysis = analyze_image(session, image, manager=ModelManager(Registry.load()), tasks=["pneumonia"])
+    analysis = analyze_image(session, image, manager=default_provider(Registry.load()), tasks=["pneumonia"])
     result = analysis.result_for("pneumonia")
     assert result.status is TaskStatus.OK and result.model_id == entry.id
     assert 0.0 <= result.probability <= 1.0 and result.heatmap is not None
@@ -254,6 +236,7 @@ def test_whole_wizard_trains_evaluates_registers_and_the_window_uses_the_model(
         lbl.text() for lbl in cards[0].findChildren(type(window.status_label))
     )
 
+    assert_audited_like_the_cli(audit, wizard)
     wizard.button(QWizard.WizardButton.FinishButton).click()
     for shot in shots:
         assert shot.stat().st_size > 5000, f"{shot.name} rendered"
@@ -273,9 +256,9 @@ def test_cancel_mid_training_keeps_the_best_checkpoint_and_can_be_evaluated(
     train = wizard.train_page
     train.start_button.click()
     qtbot.waitUntil(lambda: len(train.curves.epochs) >= 1, timeout=TIMEOUT_MS)
-    with qtbot.waitSignal(train.job.worker.cancelled, timeout=TIMEOUT_MS) as cancelled:
+    with qtbot.waitSignal(wizard.models.jobCancelled, timeout=TIMEOUT_MS) as cancelled:
         train.cancel_button.click()
-    outcome = cancelled.args[0]
+    outcome = cancelled.args[1]
     qtbot.waitUntil(train.isComplete, timeout=TIMEOUT_MS)
     assert outcome is wizard.state.outcome and outcome.cancelled
     assert 1 <= outcome.epochs_run < 200
@@ -298,7 +281,7 @@ def test_closing_the_wizard_mid_training_cancels_and_waits(qtbot, class_folders,
     wizard.reject()
     assert wizard.isVisible(), "it stays open until the training thread reached a cancel point"
     qtbot.waitUntil(lambda: not wizard.isVisible(), timeout=TIMEOUT_MS)
-    assert not wizard.busy() and not wizard.train_page.job.thread.isRunning()
+    assert not wizard.busy() and not wizard.models.running, "the wizard's own model thread stopped"
 
 
 def test_closing_the_main_window_mid_training_stops_training_first(
@@ -317,7 +300,8 @@ def test_closing_the_main_window_mid_training_stops_training_first(
         fill_model_page(wizard, epochs=200)
         wizard.train_page.start_button.click()
         qtbot.waitUntil(lambda: wizard.train_page.status.text().startswith("epoch"), timeout=TIMEOUT_MS)
-        thread = wizard.train_page.job.thread
+        thread = window.models.qthread
+        assert wizard.models is window.models, "the wizard trains on the window's model thread"
         window.close()
         assert window.isVisible(), "the window waits for the training thread's next cancel point"
         qtbot.waitUntil(lambda: not window.isVisible(), timeout=TIMEOUT_MS)

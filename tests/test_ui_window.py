@@ -156,7 +156,7 @@ def test_teaching_mode_hides_the_answer_until_reveal_then_shows_the_true_label(
     )
     assert "PNEUMONIA" not in shown_text.upper()  # the sample's file name would give the answer away
     assert "VIRUS" not in shown_text.upper()
-    window.reveal_action.trigger()
+    window.action("reveal").trigger()
     qtbot.waitUntil(lambda: bool(window.results.cards()), timeout=5000)
     assert window.results.truth.isVisible()
     assert "Pneumonia: present" in window.results.truth.text()
@@ -211,7 +211,7 @@ def test_dicom_overlay_shows_modality_without_patient_identity_and_toggles(
         if label in identity:
             assert identity[label] not in lines
     assert window.viewer.info_visible()
-    window.info_action.trigger()
+    window.action("info").trigger()
     assert not window.viewer.info_visible()
 
 
@@ -219,13 +219,13 @@ def test_view_settings_are_remembered_in_the_data_home(qtbot, make_window, isola
     window = make_window()
     window.heatmap.opacity.setValue(70)
     window.heatmap.colormap.setCurrentText("inferno")
-    window.dark_action.trigger()
+    window.action("dark").trigger()
     window.close()
     assert (isolated_home / "ui_settings.ini").is_file()
     again = make_window()
     assert again.heatmap.opacity.value() == 70
     assert again.heatmap.colormap.currentText() == "inferno"
-    assert again.dark_action.isChecked()
+    assert again.action("dark").isChecked()
     assert Preferences().recent_files == []
 
 
@@ -289,9 +289,9 @@ def test_export_report_writes_a_pdf_with_the_result(qtbot, make_window, tiny_mod
     open_and_wait(qtbot, window, PNEUMONIA_SAMPLE)
     out = tmp_path / "case.pdf"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(out), "PDF (*.pdf)"))
-    assert window.report_action.isEnabled()
+    assert window.action("report").isEnabled()
     with qtbot.waitSignal(window.models.jobResult, timeout=TIMEOUT_MS):
-        window.report_action.trigger()
+        window.action("report").trigger()
     text = " ".join(page.extract_text() for page in PdfReader(out).pages)
     assert "not a medical device" in text
     assert "Tiny test model (pneumonia)" in text

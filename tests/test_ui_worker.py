@@ -10,8 +10,8 @@ from conftest import write_model_entry
 from ui_support import PNEUMONIA_SAMPLE, doctor_session, write_corrupt_image
 
 from xray_desktop.errors import ImageLoadError
-from xray_desktop.imaging.radiograph import Radiograph
 from xray_desktop.progress import Progress
+from xray_desktop.radiograph import Radiograph
 from xray_desktop.results import TaskStatus
 from xray_desktop.ui.engine import AnalysisEngine, AnalysisOutcome, AnalyzeJob, LoadedImage, LoadJob, WarmUpJob
 from xray_desktop.ui.worker import ModelThread, ModelWorker
@@ -19,13 +19,13 @@ from xray_desktop.ui.worker import ModelThread, ModelWorker
 
 @pytest.fixture
 def model_thread(qtbot):
-    thread = ModelThread(AnalysisEngine(doctor_session()))
+    thread = ModelThread(AnalysisEngine())
     yield thread
     assert thread.shutdown(), "the model thread did not stop"
 
 
 def test_worker_run_job_synchronously_reports_a_loaded_image(qtbot) -> None:
-    worker = ModelWorker(AnalysisEngine(doctor_session()))
+    worker = ModelWorker(AnalysisEngine())
     seen: list[str] = []
     worker.started.connect(lambda _id, kind: seen.append(f"started:{kind}"))
     worker.result.connect(lambda _id, value: seen.append(f"result:{type(value).__name__}"))
@@ -35,7 +35,7 @@ def test_worker_run_job_synchronously_reports_a_loaded_image(qtbot) -> None:
 
 
 def test_worker_reports_a_bad_file_as_failed_with_the_reason(qtbot, tmp_path: Path) -> None:
-    worker = ModelWorker(AnalysisEngine(doctor_session()))
+    worker = ModelWorker(AnalysisEngine())
     failures: list[BaseException] = []
     worker.failed.connect(lambda _id, exc: failures.append(exc))
     worker.run_job(7, LoadJob(write_corrupt_image(tmp_path)), Progress())
@@ -110,11 +110,15 @@ def test_model_thread_traces_models_in_several_jobs_without_crashing(
     write_model_entry(tiny_models_dir, tiny_square_model, "osteoarthritis", "tiny-oa")
     radiograph = LoadJob(PNEUMONIA_SAMPLE).run(model_thread.worker.engine, Progress()).radiograph
     outcomes: list[object] = []
-    model_thread.submit(AnalyzeJob(radiograph, "gradcam", "jet", ("pneumonia",)), on_result=outcomes.append)
+    model_thread.submit(
+        AnalyzeJob(doctor_session(), radiograph, "gradcam", "jet", ("pneumonia",)), on_result=outcomes.append
+    )
     qtbot.waitUntil(lambda: len(outcomes) == 1 and not model_thread.busy(), timeout=120000)
     model_thread.submit(WarmUpJob("gradcam"), on_result=outcomes.append)  # loads and traces the second model
     qtbot.waitUntil(lambda: len(outcomes) == 2 and not model_thread.busy(), timeout=120000)
-    model_thread.submit(AnalyzeJob(radiograph, "scorecam", "jet", ("osteoarthritis",)), on_result=outcomes.append)
+    model_thread.submit(
+        AnalyzeJob(doctor_session(), radiograph, "scorecam", "jet", ("osteoarthritis",)), on_result=outcomes.append
+    )
     qtbot.waitUntil(lambda: len(outcomes) == 3 and not model_thread.busy(), timeout=120000)
     assert [type(o).__name__ for o in outcomes] == ["AnalysisOutcome", "WarmUpReport", "AnalysisOutcome"]
     assert outcomes[1].ready == ["pneumonia", "osteoarthritis"]
@@ -122,11 +126,11 @@ def test_model_thread_traces_models_in_several_jobs_without_crashing(
 
 @pytest.mark.slow
 def test_analyze_job_runs_a_real_tiny_model_and_colours_its_map(tiny_models_dir: Path) -> None:
-    engine = AnalysisEngine(doctor_session())
+    engine = AnalysisEngine()
     radiograph = LoadJob(PNEUMONIA_SAMPLE).run(engine, Progress()).radiograph
     report = WarmUpJob().run(engine, Progress())
     assert report.ready == ["pneumonia"]
-    outcome = AnalyzeJob(radiograph, "gradcam", "jet", ("pneumonia",)).run(engine, Progress())
+    outcome = AnalyzeJob(doctor_session(), radiograph, "gradcam", "jet", ("pneumonia",)).run(engine, Progress())
     assert isinstance(outcome, AnalysisOutcome)
     result = outcome.analysis.result_for("pneumonia")
     assert result is not None and result.status is TaskStatus.OK

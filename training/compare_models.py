@@ -18,9 +18,9 @@ import numpy as np
 from sklearn.metrics import roc_auc_score
 
 from xray_desktop import paths
+from xray_desktop.atomic import atomic_write_text
 from xray_desktop.models.manager import ModelManager
 from xray_desktop.models.registry import Registry
-from xray_desktop.storage.atomic import atomic_write_text
 from xray_desktop.training.arrays import load_images
 from xray_desktop.training.data_plan import default_data_root, plan_data
 from xray_desktop.training.evaluation import evaluate_with

@@ -3,7 +3,9 @@
 SIGTERM or SIGINT cancels between batches and keeps the best checkpoint, so a run can be
 stopped at a deadline and still packaged with `xray-desktop train --from-run RUN_DIR`.
 `--resume` continues a stopped (or killed) run from its last finished epoch.
-Usage: python training/launch_run.py RECIPE.toml RUN_DIR [--data-root DIR] [--resume]
+It trains through `services.training.run_training` as the OS account, so the audit log records
+`training_started` exactly as for `xray-desktop train` and the wizard.
+Usage: python training/launch_run.py RECIPE.toml RUN_DIR [--data-root DIR] [--resume] [--replace]
 """
 
 from __future__ import annotations
@@ -14,9 +16,10 @@ import sys
 from pathlib import Path
 
 from xray_desktop.progress import Progress
+from xray_desktop.services.auth import cli_session
+from xray_desktop.services.training import run_training
 from xray_desktop.training.data_plan import default_data_root
 from xray_desktop.training.recipes import load_recipe
-from xray_desktop.training.trainer import train
 
 
 def main() -> int:
@@ -25,12 +28,14 @@ def main() -> int:
     parser.add_argument("run_dir", type=Path)
     parser.add_argument("--data-root", type=Path, default=None)
     parser.add_argument("--resume", action="store_true", help="continue from run_dir/last.keras and state.json")
+    parser.add_argument("--replace", action="store_true", help="train even though the model id is registered")
     args = parser.parse_args()
     recipe = load_recipe(args.recipe)
     progress = Progress()
     signal.signal(signal.SIGTERM, lambda *_: progress.cancel())
     signal.signal(signal.SIGINT, lambda *_: progress.cancel())
-    outcome = train(
+    outcome = run_training(
+        cli_session(),
         recipe,
         args.data_root or default_data_root(),
         args.run_dir,
@@ -38,6 +43,7 @@ def main() -> int:
         on_epoch=lambda m: print(m, flush=True),
         cache_dir=Path("training/runs/cache"),
         resume=args.resume,
+        replace=args.replace,
     )
     print(f"done: {outcome.epochs_run} epochs, best {outcome.best_epoch}, {outcome.seconds:.0f} s", flush=True)
     return 0

@@ -21,6 +21,7 @@ class ProgressEvent:
     done: int
     total: int | None
     message: str = ""
+    detail: object = None  # a value for the listener, e.g. training.callbacks.EpochMetrics after each epoch
 
 
 @dataclass
@@ -28,9 +29,9 @@ class Progress:
     on_update: Callable[[ProgressEvent], None] | None = None
     _cancel: threading.Event = field(default_factory=threading.Event, repr=False)
 
-    def update(self, done: int, total: int | None = None, message: str = "") -> None:
+    def update(self, done: int, total: int | None = None, message: str = "", detail: object = None) -> None:
         if self.on_update is not None:
-            self.on_update(ProgressEvent(done, total, message))
+            self.on_update(ProgressEvent(done, total, message, detail))
 
     def cancel(self) -> None:
         self._cancel.set()

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from xray_desktop.imaging.radiograph import Radiograph
+from xray_desktop.radiograph import Radiograph
 
 
 class TaskStatus(StrEnum):

@@ -42,16 +42,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from xray_desktop.models.manager import ModelManager
     from xray_desktop.models.registry import Registry
     from xray_desktop.results import TaskStatus
     from xray_desktop.services.analyze import analyze_image
     from xray_desktop.services.auth import cli_session
+    from xray_desktop.services.providers import default_provider
     from xray_desktop.services.settings import SettingsService
 
     session = cli_session()
     overrides = SettingsService().get().threshold_overrides
-    manager = ModelManager(Registry.load())
+    manager = default_provider(Registry.load())
     explain = args.heatmap_dir is not None or args.report is not None or not args.json
     analyses = []
     for path in args.files:
@@ -92,8 +92,8 @@ def run(args: argparse.Namespace) -> int:
 
 def write_overlays(analysis: Any, folder: Path, method: str, colormap: str, alpha: float) -> list[Path]:
     """One `<file stem>__<task>__<method>.png` overlay per task that has a map."""
+    from xray_desktop.atomic import atomic_write_bytes
     from xray_desktop.explain.overlay import encode_png, render_overlay
-    from xray_desktop.storage.atomic import atomic_write_bytes
 
     written = []
     for result in analysis.results:

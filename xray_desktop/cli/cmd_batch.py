@@ -35,10 +35,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from xray_desktop.models.manager import ModelManager
     from xray_desktop.models.registry import Registry
     from xray_desktop.services.auth import cli_session
     from xray_desktop.services.batch import run_batch
+    from xray_desktop.services.providers import default_provider
     from xray_desktop.services.settings import SettingsService
 
     if args.jobs < 1:
@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
     summary = run_batch(
         cli_session(),
         args.folder,
-        manager=ModelManager(Registry.load()),
+        manager=default_provider(Registry.load()),
         task=args.task,
         csv_path=args.csv,
         heatmap_dir=args.heatmap_dir,

@@ -11,9 +11,14 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from xray_desktop.errors import UsageError
 from xray_desktop.tasks import TASK_NAMES
+
+if TYPE_CHECKING:
+    from xray_desktop.services.auth import AuthService
+    from xray_desktop.services.session import Session
 
 FALLBACK_COMMAND = "model-package"
 
@@ -62,7 +67,7 @@ def _admin_args(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _login(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _login(args: argparse.Namespace) -> tuple[AuthService, Session]:
     """Log the administrator in for this one command; the services check Permission.MANAGE_MODELS."""
     from xray_desktop.services.auth import AuthService, PasswordInput
 

@@ -7,8 +7,12 @@ import math
 import signal
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from xray_desktop.errors import EXIT_OK, InputError, UsageError
+
+if TYPE_CHECKING:
+    from xray_desktop.services.session import Session
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -119,7 +123,7 @@ def _dry_run(recipe: object, data_root: Path) -> int:
     return EXIT_OK
 
 
-def _session(args: argparse.Namespace) -> object:
+def _session(args: argparse.Namespace) -> Session:
     """Training runs as the OS account (doctor rights, audited); activating a model needs an administrator."""
     from xray_desktop.services.auth import PasswordInput, cli_login, cli_session
 

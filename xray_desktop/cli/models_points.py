@@ -39,9 +39,9 @@ def _set_point(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
+    from xray_desktop.atomic import atomic_write_text
     from xray_desktop.models.model_table import model_table, replace_table
     from xray_desktop.models.registry import Registry
-    from xray_desktop.storage.atomic import atomic_write_text
 
     table = model_table(Registry.load())
     if args.write is None:

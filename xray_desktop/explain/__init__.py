@@ -3,5 +3,6 @@
 Importing this package does not import TensorFlow; `xray_desktop.explain.cam` does.
 """
 
-METHODS: tuple[str, ...] = ("gradcam", "gradcam++", "scorecam")
-METHOD_NAMES: dict[str, str] = {"gradcam": "Grad-CAM", "gradcam++": "Grad-CAM++", "scorecam": "Score-CAM"}
+from xray_desktop.cam_methods import METHOD_NAMES, METHODS
+
+__all__ = ["METHODS", "METHOD_NAMES"]

@@ -77,6 +77,7 @@ class CamExplainer:
     def _score(self, source: tf.Tensor, prediction: tf.Tensor) -> tf.Tensor:
         if self.graph.score_kind == "dense":
             dense = self.graph.dense
+            assert dense is not None  # expose() sets it whenever score_kind is "dense"
             return tf.matmul(source, tf.convert_to_tensor(dense.kernel))[:, 0] + tf.convert_to_tensor(dense.bias)[0]
         if self.graph.score_kind == "logit":
             return source[:, 0]

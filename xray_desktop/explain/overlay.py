@@ -31,14 +31,14 @@ def colorize(heatmap: np.ndarray, colormap: str = "jet") -> np.ndarray:
         raise ValueError(f"expected an HxW heatmap, got shape {heatmap.shape}")
     levels = np.nan_to_num(heatmap, nan=0.0).clip(0.0, 1.0)
     bgr = cv2.applyColorMap((levels * 255.0).round().astype(np.uint8), COLORMAPS[colormap])
-    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+    return np.asarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
 
 
-def grey_to_rgb(gray: np.ndarray) -> np.ndarray:
-    """HxW float [0, 1] -> HxWx3 uint8, the base picture under an overlay."""
+def to_rgb(gray: np.ndarray) -> np.ndarray:
+    """HxW grey (uint8, or float in [0, 1]) -> HxWx3 uint8: the base picture under an overlay, on screen and in PDFs."""
     if gray.ndim != 2:
         raise ValueError(f"expected an HxW greyscale image, got shape {gray.shape}")
-    levels = (np.clip(gray, 0.0, 1.0) * 255.0).round().astype(np.uint8)
+    levels = gray if gray.dtype == np.uint8 else (np.clip(gray, 0.0, 1.0) * 255.0).round().astype(np.uint8)
     return np.repeat(levels[:, :, None], 3, axis=2)
 
 
@@ -57,7 +57,7 @@ def render_overlay(gray: np.ndarray, heatmap: np.ndarray, colormap: str = "jet",
     """
     if heatmap.shape != gray.shape:
         heatmap = cv2.resize(heatmap.astype(np.float32), (gray.shape[1], gray.shape[0]), interpolation=cv2.INTER_LINEAR)
-    return blend(grey_to_rgb(gray), colorize(heatmap, colormap), alpha)
+    return blend(to_rgb(gray), colorize(heatmap, colormap), alpha)
 
 
 def attention_boxes(
@@ -72,9 +72,9 @@ def attention_boxes(
     mask = (np.nan_to_num(heatmap, nan=0.0) >= threshold).astype(np.uint8)
     contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     min_area = min_area_fraction * heatmap.shape[0] * heatmap.shape[1]
-    boxes = [tuple(int(v) for v in cv2.boundingRect(c)) for c in contours]
+    boxes = [(int(x), int(y), int(w), int(h)) for x, y, w, h in map(cv2.boundingRect, contours)]
     kept = [b for b in boxes if b[2] * b[3] >= min_area]
-    return sorted(kept, key=lambda b: b[2] * b[3], reverse=True)  # type: ignore[return-value]
+    return sorted(kept, key=lambda b: b[2] * b[3], reverse=True)
 
 
 def encode_png(rgb: np.ndarray) -> bytes:

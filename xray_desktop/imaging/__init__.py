@@ -6,7 +6,7 @@ Importing this package costs only numpy: PIL and pydicom load on the first image
 from xray_desktop.imaging.dicom import DicomMetadata
 from xray_desktop.imaging.loader import SUPPORTED_SUFFIXES, load_radiograph
 from xray_desktop.imaging.quality import Plausibility, assess_plausibility
-from xray_desktop.imaging.radiograph import Radiograph
+from xray_desktop.radiograph import Radiograph
 
 __all__ = [
     "SUPPORTED_SUFFIXES",

@@ -160,7 +160,7 @@ class DicomMetadata:
         from pydicom.uid import generate_uid
 
         blanks: dict[str, Any] = dict.fromkeys(IDENTIFYING_FIELDS, "")
-        uids = {name: generate_uid() for name in UID_FIELDS if getattr(self, name)}
+        uids: dict[str, Any] = {name: generate_uid() for name in UID_FIELDS if getattr(self, name)}
         return replace(self, **blanks, **uids, deidentified=True)
 
     def display_fields(self, deidentified: bool = True) -> dict[str, str]:

@@ -19,7 +19,7 @@ from xray_desktop.errors import ImageLoadError
 from xray_desktop.imaging.colour import split_colour
 from xray_desktop.imaging.dicom import DicomMetadata
 from xray_desktop.imaging.limits import check_dimensions
-from xray_desktop.imaging.radiograph import Radiograph
+from xray_desktop.radiograph import Radiograph
 
 _PIXEL_KEYWORDS = ("PixelData", "FloatPixelData", "DoubleFloatPixelData")
 _MONOCHROME = ("MONOCHROME1", "MONOCHROME2")

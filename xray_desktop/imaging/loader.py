@@ -11,8 +11,8 @@ from pathlib import Path
 
 from xray_desktop.errors import ImageLoadError
 from xray_desktop.imaging.limits import check_file_size
-from xray_desktop.imaging.radiograph import Radiograph
 from xray_desktop.imaging.sniff import SNIFF_BYTES, sniff_format
+from xray_desktop.radiograph import Radiograph
 
 SUPPORTED_DESCRIPTION = "PNG, JPEG, TIFF, BMP or DICOM"
 

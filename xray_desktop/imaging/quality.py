@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from xray_desktop.imaging.radiograph import Radiograph
+from xray_desktop.radiograph import Radiograph
 
 MIN_SIDE = 64  # below this a model input would be mostly interpolation
 MAX_ASPECT = 4.0  # long-leg and panoramic films stay under about 3:1

@@ -18,7 +18,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from xray_desktop.errors import ImageLoadError
 from xray_desktop.imaging.colour import split_colour
 from xray_desktop.imaging.limits import MAX_PIXELS, check_dimensions
-from xray_desktop.imaging.radiograph import Radiograph
+from xray_desktop.radiograph import Radiograph
 
 _SIXTEEN_BIT_MODES = frozenset({"I;16", "I;16L", "I;16B", "I;16N"})
 _COLOUR_MODES = frozenset({"RGB", "RGBA", "RGBX", "CMYK", "YCbCr", "LAB", "HSV", "P", "PA"})

@@ -56,4 +56,4 @@ def _looks_like_bare_dicom(head: bytes) -> bool:
     if vr.isalpha() and vr.isupper():
         return True
     (length,) = struct.unpack_from("<I", head, 4)
-    return length < 1024
+    return int(length) < 1024

@@ -21,6 +21,7 @@ import numpy as np
 from xray_desktop.errors import ModelUnavailableError
 from xray_desktop.models.calibration import calibrate
 from xray_desktop.models.checksum import sha256_file
+from xray_desktop.models.provider import Explainer, ExplainerFactory, WarmUpStatus
 from xray_desktop.models.registry import ModelEntry, Registry
 from xray_desktop.progress import Progress
 from xray_desktop.tasks import TASK_NAMES
@@ -34,8 +35,9 @@ class LoadedModel:
     model: Any
     path: Path
     load_seconds: float
+    explainer_factory: ExplainerFactory | None = field(default=None, repr=False)
     _predict_fn: Any = field(default=None, repr=False)
-    _explainers: dict[str, Any] = field(default_factory=dict, repr=False)
+    _explainers: dict[str, Explainer] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def predict_raw(self, batch: np.ndarray) -> np.ndarray:
@@ -53,35 +55,32 @@ class LoadedModel:
                         return model([x] if wrap else x, training=False)[:, 0]
 
                     self._predict_fn = tf.function(forward, input_signature=[spec])
-        return self._predict_fn(np.asarray(batch, dtype=np.float32)).numpy()
+        return np.asarray(self._predict_fn(np.asarray(batch, dtype=np.float32)).numpy())
 
     def predict(self, batch: np.ndarray) -> np.ndarray:
         """(n, h, w, c) -> (n,) calibrated probabilities (temperature from the registry applied)."""
         return calibrate(self.predict_raw(batch), self.entry.effective_calibration)
 
-    def explainer(self, method: str) -> Any:
-        """The cached `CamExplainer` for `method` (built and compiled on first use)."""
+    def explainer(self, method: str) -> Explainer:
+        """The cached explainer for `method` (built by the manager's factory and compiled on first use)."""
         with self._lock:
             if method not in self._explainers:
-                from xray_desktop.explain.cam import CamExplainer
-
-                self._explainers[method] = CamExplainer(self.model, method)
+                if self.explainer_factory is None:
+                    raise ModelUnavailableError(f"model {self.entry.id!r}: this model manager computes no maps")
+                self._explainers[method] = self.explainer_factory(self.model, method)
             return self._explainers[method]
 
 
-@dataclass
-class WarmUpStatus:
-    task: str
-    model_id: str | None
-    ok: bool
-    message: str  # "ready", "no model installed for <task>", or the reason it failed
-
-
 class ModelManager:
-    """Thread-safe cache of loaded models, keyed by model id and checksum."""
+    """Thread-safe cache of loaded Keras models, keyed by model id and checksum; a `ModelProvider`.
 
-    def __init__(self, registry: Registry | None = None) -> None:
+    `explainers` builds a map explainer for a loaded model and a method; the services pass
+    `explain.cam.CamExplainer` (see `services.providers`), so this layer never imports `explain`.
+    """
+
+    def __init__(self, registry: Registry | None = None, *, explainers: ExplainerFactory | None = None) -> None:
         self._registry = registry
+        self._explainers = explainers
         self._cache: dict[tuple[str, str], LoadedModel] = {}
         self._lock = threading.RLock()
 
@@ -184,7 +183,13 @@ class ModelManager:
         started = time.perf_counter()
         model = _keras_load(path, who)
         _check_signature(model, entry, who)
-        return LoadedModel(entry=entry, model=model, path=path, load_seconds=time.perf_counter() - started)
+        return LoadedModel(
+            entry=entry,
+            model=model,
+            path=path,
+            load_seconds=time.perf_counter() - started,
+            explainer_factory=self._explainers,
+        )
 
     def _check_output(self, loaded: LoadedModel) -> None:
         """One prediction on a blank input: the output must be a finite probability."""

@@ -17,11 +17,11 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from xray_desktop import paths
+from xray_desktop.atomic import atomic_open, atomic_write_text
 from xray_desktop.errors import ModelUnavailableError, RegistryError
-from xray_desktop.imaging.preprocess import NORMALISATIONS, RESIZE_MODES, PreprocessSpec
 from xray_desktop.models.calibration import calibration_of, check_calibration
 from xray_desktop.models.checksum import sha256_file
-from xray_desktop.storage.atomic import atomic_open, atomic_write_text
+from xray_desktop.preprocess_spec import NORMALISATIONS, RESIZE_MODES, PreprocessSpec
 from xray_desktop.tasks import TASK_NAMES
 
 SCHEMA_VERSION = 1
@@ -207,7 +207,8 @@ class ModelEntry:
                 raise RegistryError(problem)
         for i, op in enumerate(optional["operating_points"]):
             t = op.get("threshold") if isinstance(op, Mapping) else None
-            if not (isinstance(op, Mapping) and isinstance(op.get("name"), str) and _is_number(t) and 0 < t < 1):
+            named = isinstance(op, Mapping) and isinstance(op.get("name"), str)
+            if not (named and isinstance(t, int | float) and _is_number(t) and 0 < t < 1):
                 raise RegistryError(f"{where}.operating_points[{i}]: needs a name and a threshold between 0 and 1")
         known = {*_REQUIRED, "temperature", "metrics", "provenance", "card", *_OPTIONAL_OBJECTS}
         return cls(

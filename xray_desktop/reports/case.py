@@ -74,7 +74,9 @@ def prepare_case(
 def _overlay(gray: np.ndarray, heatmap: np.ndarray, colormap: str, alpha: float) -> np.ndarray:
     heat = heatmap.astype(np.float32, copy=False)
     if heat.shape[:2] != gray.shape[:2]:
-        heat = cv2.resize(heat, (gray.shape[1], gray.shape[0]), interpolation=cv2.INTER_LINEAR)
+        heat = np.asarray(
+            cv2.resize(heat, (gray.shape[1], gray.shape[0]), interpolation=cv2.INTER_LINEAR), dtype=np.float32
+        )
     return np.asarray(render_overlay(gray, heat, colormap, alpha), dtype=np.uint8)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 from xml.sax.saxutils import escape
 
 import numpy as np
@@ -249,7 +250,7 @@ def _image_grid(images: Sequence[ReportImage], styles: _Styles, width: float) ->
     gap = 4 * mm
     cell_w = (width - gap * (columns - 1)) / columns
     max_h = 84 * mm if columns == 2 else 66 * mm
-    cells = []
+    cells: list[Any] = []
     for item in images:
         flowable = _image_flowable(item.pixels, cell_w, max_h)
         cells.append([flowable, Paragraph(escape(item.caption), styles.caption)])

@@ -25,9 +25,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from xray_desktop.atomic import atomic_write_text
+from xray_desktop.crypto import KEY_BYTES, new_key
 from xray_desktop.errors import StoreError
-from xray_desktop.security.crypto import KEY_BYTES, new_key
-from xray_desktop.storage.atomic import atomic_write_text
 
 KEYRING_SERVICE = "XRayDesktop"
 KEY_FILE_NAME = "data.key"
@@ -93,8 +93,8 @@ def load_data_key(home: Path | None = None) -> DataKey:
         raise StoreError(f"{home / MARKER_FILE_NAME}: the key marker names no keyring entry")
     if reason is None:
         try:
-            key = _keyring_get(entry) if entry else None
-            if key is None:
+            stored = _keyring_get(entry) if entry else None
+            if stored is None:
                 if marker is not None:
                     raise StoreError(
                         f"{home}: the data key created for this folder is missing from the OS keyring "
@@ -102,11 +102,11 @@ def load_data_key(home: Path | None = None) -> DataKey:
                         "cannot be read without it"
                     )
                 entry = f"data-key-{secrets.token_hex(12)}"
-                key = _keyring_create(entry)
-                _write_marker(home, "keyring", key, entry)
+                stored = _keyring_create(entry)
+                _write_marker(home, "keyring", stored, entry)
                 marker = _read_marker(home / MARKER_FILE_NAME)
-            _check_marker(marker, "keyring", key, home)
-            return DataKey(key, "keyring", None)
+            _check_marker(marker, "keyring", stored, home)
+            return DataKey(stored, "keyring", None)
         except StoreError:
             raise
         except Exception as exc:  # any backend failure (D-Bus, locked keychain...) means: no usable keyring

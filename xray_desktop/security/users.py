@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from xray_desktop.encrypted_store import EncryptedStore
 from xray_desktop.errors import NotAllowedError, StoreError, UsageError
 from xray_desktop.security import passwords
 from xray_desktop.security.keys import DataKey, load_data_key
@@ -28,7 +29,6 @@ from xray_desktop.security.passwords import (
     verify_password,
 )
 from xray_desktop.security.permissions import Role
-from xray_desktop.security.store import EncryptedStore
 
 USERS_FILE = "users.json.enc"
 MAX_FAILED_ATTEMPTS = 5

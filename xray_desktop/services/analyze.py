@@ -9,17 +9,17 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from xray_desktop.errors import ImageLoadError, ModelUnavailableError, UsageError
 from xray_desktop.explain import METHODS
 from xray_desktop.imaging.preprocess import prepare_input, restore_map
-from xray_desktop.imaging.radiograph import Radiograph
 from xray_desktop.models.calibration import calibrate
+from xray_desktop.models.provider import ModelProvider
 from xray_desktop.models.registry import ModelEntry
 from xray_desktop.progress import Progress
+from xray_desktop.radiograph import Radiograph
 from xray_desktop.results import AnalysisResult, TaskResult, TaskStatus
 from xray_desktop.security.permissions import Permission
 from xray_desktop.services.session import Session
@@ -36,7 +36,7 @@ def analyze_image(
     session: Session,
     path: str | Path,
     *,
-    manager: Any,
+    manager: ModelProvider,
     tasks: Sequence[str] | str = "auto",
     method: str = "gradcam",
     explain: bool = True,
@@ -76,7 +76,7 @@ def analyze_radiograph(
     session: Session,
     radiograph: Radiograph,
     *,
-    manager: Any,
+    manager: ModelProvider,
     tasks: Sequence[str] | str = "auto",
     method: str = "gradcam",
     explain: bool = True,
@@ -163,7 +163,7 @@ def decide(entry: ModelEntry, raw_probability: float, threshold: float | None = 
 
 
 def _run_task(
-    manager: Any,
+    manager: ModelProvider,
     radiograph: Radiograph,
     task: str,
     method: str,

@@ -39,7 +39,7 @@ class AuthService:
             from xray_desktop.services.audit import open_audit_log
 
             audit = open_audit_log(home, data_key)
-        users = UserStore.open(home, data_key, **user_store_kwargs)  # type: ignore[arg-type]
+        users = UserStore.open(home, data_key, **user_store_kwargs)
         return cls(users=users, audit=audit, key_warning=data_key.warning)
 
     def _record(self, actor: str, event: str, **details: object) -> None:

@@ -23,6 +23,7 @@ import numpy as np
 from xray_desktop.errors import ImageLoadError, InputError, ModelUnavailableError, UsageError
 from xray_desktop.explain import METHODS
 from xray_desktop.imaging.preprocess import prepare_input, restore_map
+from xray_desktop.models.provider import ModelProvider
 from xray_desktop.models.registry import ModelEntry
 from xray_desktop.progress import Cancelled, Progress
 from xray_desktop.security.permissions import Permission
@@ -65,7 +66,7 @@ def run_batch(
     session: Session,
     folder: str | Path,
     *,
-    manager: Any,
+    manager: ModelProvider,
     task: str,
     csv_path: str | Path,
     heatmap_dir: str | Path | None = None,
@@ -115,7 +116,7 @@ def run_batch(
                 usable = [item for item in batch if item.model_input is not None]
                 maps = None
                 if usable:
-                    inputs = np.stack([item.model_input for item in usable])
+                    inputs = np.stack([item.model_input for item in usable if item.model_input is not None])
                     try:
                         if run_model is not None:
                             raw, maps = run_model(inputs)
@@ -231,7 +232,7 @@ def _batches(
             if len(pending) >= window:
                 break
         while pending:
-            batch = []
+            batch: list[_Loaded] = []
             while pending and len(batch) < batch_size:
                 batch.append(pending.popleft().result())
                 nxt = next(paths, None)
@@ -267,8 +268,8 @@ def _write_overlay(
     cmap: str,
     alpha: float,
 ) -> None:
+    from xray_desktop.atomic import atomic_write_bytes
     from xray_desktop.explain.overlay import encode_png, render_overlay
-    from xray_desktop.storage.atomic import atomic_write_bytes
 
     assert item.pixels is not None
     heatmap = np.clip(restore_map(model_map, entry.spec, item.pixels.shape), 0.0, 1.0)

@@ -5,12 +5,12 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+from xray_desktop.atomic import atomic_open
 from xray_desktop.errors import InputError, UsageError
 from xray_desktop.results import AnalysisResult, TaskStatus
 from xray_desktop.security.keys import load_data_key
 from xray_desktop.security.permissions import Permission
 from xray_desktop.services.session import Session
-from xray_desktop.storage.atomic import atomic_open
 from xray_desktop.storage.database import Database
 from xray_desktop.storage.feedback import FeedbackEntry, FeedbackStore, Verdict
 from xray_desktop.tasks import require_task

@@ -23,12 +23,12 @@ from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
 from xray_desktop import __version__, paths
+from xray_desktop.atomic import atomic_open
 from xray_desktop.errors import InputError, ModelUnavailableError, RegistryError, UsageError, XRayError
 from xray_desktop.models.checksum import sha256_file
 from xray_desktop.models.registry import ModelEntry, Registry
 from xray_desktop.security.permissions import Permission
 from xray_desktop.services.session import Session
-from xray_desktop.storage.atomic import atomic_open
 
 PACKAGE_SUFFIX = ".xrm"
 PACKAGE_FORMAT = "xray-desktop-model-package"
@@ -250,7 +250,7 @@ def _read_manifest(source: Path, archive: zipfile.ZipFile) -> PackageManifest:
             f"(this program reads version {PACKAGE_FORMAT_VERSION})"
         )
     try:
-        entry = ModelEntry.from_dict(data.get("entry"), "entry")
+        entry = ModelEntry.from_dict(data.get("entry") or {}, "entry")
     except RegistryError as exc:
         raise InputError(f"{source}: the model entry is invalid: {exc}") from None
     members = _parse_members(source, data.get("members"))

@@ -7,6 +7,7 @@ from datetime import datetime
 from pathlib import Path
 
 from xray_desktop import __version__
+from xray_desktop.atomic import atomic_write_bytes
 from xray_desktop.errors import InputError, UsageError
 from xray_desktop.explain.overlay import COLORMAPS
 from xray_desktop.progress import Progress
@@ -16,7 +17,6 @@ from xray_desktop.reports.pdf import build_pdf
 from xray_desktop.results import AnalysisResult
 from xray_desktop.security.permissions import Permission
 from xray_desktop.services.session import Session
-from xray_desktop.storage.atomic import atomic_write_bytes
 
 LARGE_BATCH = 20  # above this many cases, pictures are printed at a lower resolution
 

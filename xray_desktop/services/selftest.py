@@ -24,6 +24,7 @@ from typing import Any
 
 from xray_desktop import paths
 from xray_desktop.errors import XRayError
+from xray_desktop.models.provider import ModelProvider
 from xray_desktop.results import AnalysisResult, TaskStatus
 from xray_desktop.services.session import Session
 from xray_desktop.tasks import TASK_NAMES, tasks_for_body_part
@@ -35,7 +36,6 @@ class CheckStatus(StrEnum):
     PASS = "pass"
     FAIL = "FAIL"
     NOT_INSTALLED = "not installed"
-    SKIPPED = "skipped"
 
 
 @dataclass
@@ -84,7 +84,7 @@ def format_row(check: Check, width: int = 40) -> str:
 def run_self_test(
     session: Session,
     *,
-    manager: Any | None = None,
+    manager: ModelProvider | None = None,
     samples_file: Path | None = None,
     work_dir: Path | None = None,
     gui: bool = False,
@@ -151,9 +151,9 @@ def data_folder_check() -> tuple[Check, Any | None]:
     return Check("data folder", CheckStatus.PASS, f"{home}; {where}", time.perf_counter() - started), audit
 
 
-def _default_manager(add: Callable[[Check], None]) -> Any | None:
-    from xray_desktop.models.manager import ModelManager
+def _default_manager(add: Callable[[Check], None]) -> ModelProvider | None:
     from xray_desktop.models.registry import Registry
+    from xray_desktop.services.providers import default_provider
 
     started = time.perf_counter()
     try:
@@ -163,10 +163,10 @@ def _default_manager(add: Callable[[Check], None]) -> Any | None:
         return None
     detail = f"{paths.registry_path()}: {len(registry.models)} model(s)"
     add(Check("model registry", CheckStatus.PASS, detail, time.perf_counter() - started))
-    return ModelManager(registry)
+    return default_provider(registry)
 
 
-def model_checks(manager: Any) -> Iterator[Check]:
+def model_checks(manager: ModelProvider) -> Iterator[Check]:
     """Per task: load, verify and run the active model; per other registered model: its checksum."""
     from xray_desktop.models.checksum import sha256_file
 
@@ -178,13 +178,13 @@ def model_checks(manager: Any) -> Iterator[Check]:
             yield Check(name, CheckStatus.NOT_INSTALLED, f"no model installed for {task}")
             continue
         started = time.perf_counter()
-        status = manager.warm_up([task])[0]  # checksum, Keras load, input/output shape, one prediction
+        warmed = manager.warm_up([task])[0]  # checksum, Keras load, input/output shape, one prediction
         seconds = time.perf_counter() - started
-        if status.ok:
+        if warmed.ok:
             detail = f"{entry.id} (version {entry.version}): sha256 verified, loaded, ran one prediction"
             yield Check(name, CheckStatus.PASS, detail, seconds)
         else:
-            yield Check(name, CheckStatus.FAIL, status.message, seconds)
+            yield Check(name, CheckStatus.FAIL, warmed.message, seconds)
     active = {m for m in registry.active_models.values() if m}
     for entry in registry.models:
         if entry.id in active:
@@ -201,7 +201,7 @@ def model_checks(manager: Any) -> Iterator[Check]:
 
 
 def sample_checks(
-    session: Session, manager: Any | None, samples_file: Path
+    session: Session, manager: ModelProvider | None, samples_file: Path
 ) -> Iterator[tuple[Check, AnalysisResult | None]]:
     """Analyse every sample case with the tasks of its body part; the image must load and each model run."""
     started = time.perf_counter()

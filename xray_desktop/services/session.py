@@ -11,7 +11,7 @@ from xray_desktop.security.permissions import ROLE_PERMISSIONS, Permission, Role
 
 
 class AuditSink(Protocol):
-    def append(self, actor: str, event: str, details: dict[str, Any]) -> None: ...
+    def append(self, actor: str, event: str, details: dict[str, Any]) -> object: ...
 
 
 @dataclass(frozen=True)

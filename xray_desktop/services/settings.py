@@ -16,12 +16,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from xray_desktop.atomic import atomic_write_text
+from xray_desktop.encrypted_store import EncryptedStore
 from xray_desktop.errors import InputError, StoreError
 from xray_desktop.security.keys import load_data_key
 from xray_desktop.security.permissions import Permission
-from xray_desktop.security.store import EncryptedStore
 from xray_desktop.services.session import Session
-from xray_desktop.storage.atomic import atomic_write_text
 from xray_desktop.storage.settings import (
     EXPORT_FORMAT,
     EXPORT_VERSION,

@@ -1,19 +1,23 @@
-"""Train-and-package use-case shared by `xray-desktop train` and the training wizard.
+"""Train-and-package use-case shared by `xray-desktop train`, `training/launch_run.py` and the training wizard.
 
-A plain function (Orange3 style): it checks the TRAIN permission (and
-MANAGE_MODELS to activate), trains with a Progress that carries cancellation,
-then evaluates and registers the best checkpoint. TensorFlow is imported only
-when it runs, so the window never waits on it.
+Plain functions (Orange3 style) in two steps, so the wizard can show the Evaluate page between them
+and the CLI can run both at once: `run_training` checks the TRAIN permission and the model id,
+records `training_started` and trains with a Progress that carries cancellation; `register_run`
+evaluates and registers the best checkpoint and records `model_trained`. Every caller therefore
+leaves the same audit trail, refuses the same duplicate ids and names run folders the same way (UTC).
+TensorFlow is imported only when a step runs, so the window never waits on it.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from xray_desktop import paths
+from xray_desktop.errors import InputError
 from xray_desktop.progress import Progress
 from xray_desktop.security.permissions import Permission
 from xray_desktop.services.session import Session
@@ -22,17 +26,117 @@ from xray_desktop.training.recipes import Recipe
 
 @dataclass
 class TrainingResult:
-    packaged: Any  # training.packaging.PackagedModel
+    packaged: Any  # training.packaging.PackagedModel, None when a cancelled run was not packaged
     run_dir: Path
     cancelled: bool
 
 
-def default_run_dir(recipe: Recipe) -> Path:
-    """A fresh per-run folder under the user's data folder (checkpoints, history, run record)."""
-    import datetime as dt
-
+def default_run_dir(recipe: Recipe, root: Path | None = None) -> Path:
+    """A fresh per-run folder `<recipe name>-<UTC stamp>` under the user's data folder (or `root`)."""
+    base = root or paths.data_home() / "training_runs"
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
-    return paths.data_home() / "training_runs" / f"{recipe.name}-{stamp}"
+    run = base / f"{recipe.name}-{stamp}"
+    suffix = 1
+    while run.exists():
+        suffix += 1
+        run = base / f"{recipe.name}-{stamp}-{suffix}"
+    return run
+
+
+def refuse_existing_id(recipe: Recipe, models_dir: Path | None = None, replace: bool = False) -> None:
+    """Raise InputError when the recipe's model id is already registered (checked before hours of training)."""
+    from xray_desktop.models.registry import Registry
+
+    registry_file = (models_dir or paths.models_dir()) / "registry.json"
+    if replace or not registry_file.is_file():
+        return
+    if Registry.load(registry_file).find(recipe.model_id) is not None:
+        raise InputError(
+            f"{registry_file}: model {recipe.model_id!r} is already registered; raise the recipe's version "
+            "(or pass --replace to overwrite it)"
+        )
+
+
+def _require(session: Session, activate: bool) -> None:
+    session.require(Permission.TRAIN)
+    if activate:
+        session.require(Permission.MANAGE_MODELS)
+
+
+def run_training(
+    session: Session,
+    recipe: Recipe,
+    data_root: Path,
+    run_dir: Path,
+    *,
+    weights: str | Path | None = None,
+    progress: Progress | None = None,
+    on_epoch: Callable[[Any], None] | None = None,
+    strategy: Any = None,
+    cache_dir: Path | None = None,
+    resume: bool = False,
+    models_dir: Path | None = None,
+    replace: bool = False,
+    activate: bool = False,
+) -> Any:
+    """Step 1: check, record `training_started`, train; returns the trainer's TrainOutcome.
+
+    Raises:
+        NotAllowedError: the session may not train (or activate).
+        InputError: bad data or recipe, or the model id is taken. Cancelled: before any epoch finished.
+    """
+    _require(session, activate)
+    from xray_desktop.training.trainer import train
+
+    refuse_existing_id(recipe, models_dir, replace)
+    session.record("training_started", recipe=recipe.name, task=recipe.task, data_root=str(data_root))
+    return train(
+        recipe,
+        data_root,
+        run_dir,
+        weights=weights,
+        progress=progress,
+        on_epoch=on_epoch,
+        strategy=strategy,
+        cache_dir=cache_dir,
+        resume=resume,
+    )
+
+
+def register_run(
+    session: Session,
+    recipe: Recipe,
+    run_dir: Path,
+    data_root: Path,
+    *,
+    activate: bool = False,
+    models_dir: Path | None = None,
+    replace: bool = False,
+    progress: Progress | None = None,
+) -> Any:
+    """Step 2: evaluate the run's best checkpoint, register it, record `model_trained`; returns the PackagedModel.
+
+    Raises:
+        NotAllowedError: the session may not train (or activate).
+        InputError: a model with this id is already registered (change the version, or `replace`).
+    """
+    _require(session, activate)
+    from xray_desktop.training.packaging import package_run
+
+    refuse_existing_id(recipe, models_dir, replace)
+    packaged = package_run(
+        recipe, run_dir, data_root, models_dir=models_dir, activate=activate, replace=replace, progress=progress
+    )
+    session.record(
+        "model_trained",
+        model_id=packaged.entry.id,
+        sha256=packaged.entry.sha256,
+        task=packaged.entry.task,
+        validation_auc=round(packaged.evaluation.auc, 4),
+        activated=activate,
+        run_dir=str(run_dir),
+    )
+    return packaged
 
 
 def train_and_package(
@@ -50,50 +154,28 @@ def train_and_package(
     package_cancelled: bool = True,
     replace: bool = False,
 ) -> TrainingResult:
-    """Train `recipe`, then evaluate and register its best checkpoint (also after a cancel, by default).
-
-    Raises:
-        NotAllowedError: the session may not train (or activate).
-        InputError: bad data or recipe. Cancelled: cancelled before any epoch finished.
-    """
-    session.require(Permission.TRAIN)
-    if activate:
-        session.require(Permission.MANAGE_MODELS)
-    from xray_desktop.training.packaging import package_run
-    from xray_desktop.training.trainer import train
-
-    _refuse_existing_id(recipe, models_dir, replace)  # before hours of training, not after
+    """Both steps: train `recipe`, then register its best checkpoint (also after a cancel, by default)."""
     run_dir = run_dir or default_run_dir(recipe)
-    session.record("training_started", recipe=recipe.name, task=recipe.task, data_root=str(data_root))
-    outcome = train(
-        recipe, data_root, run_dir, weights=weights, progress=progress, on_epoch=on_epoch, strategy=strategy
+    outcome = run_training(
+        session,
+        recipe,
+        data_root,
+        run_dir,
+        weights=weights,
+        progress=progress,
+        on_epoch=on_epoch,
+        strategy=strategy,
+        models_dir=models_dir,
+        replace=replace,
+        activate=activate,
     )
     if outcome.cancelled and not package_cancelled:
         session.record("training_cancelled", recipe=recipe.name, run_dir=str(run_dir))
         return TrainingResult(None, run_dir, True)
-    packaged = package_run(recipe, run_dir, data_root, models_dir=models_dir, activate=activate, replace=replace)
-    session.record(
-        "model_trained",
-        model_id=packaged.entry.id,
-        sha256=packaged.entry.sha256,
-        validation_auc=round(packaged.evaluation.auc, 4),
-        activated=activate,
+    packaged = register_run(
+        session, recipe, run_dir, data_root, activate=activate, models_dir=models_dir, replace=replace
     )
     return TrainingResult(packaged, run_dir, outcome.cancelled)
-
-
-def _refuse_existing_id(recipe: Recipe, models_dir: Path | None, replace: bool) -> None:
-    from xray_desktop.errors import InputError
-    from xray_desktop.models.registry import Registry
-
-    registry_file = (models_dir or paths.models_dir()) / "registry.json"
-    if replace or not registry_file.is_file():
-        return
-    if Registry.load(registry_file).find(recipe.model_id) is not None:
-        raise InputError(
-            f"{registry_file}: model {recipe.model_id!r} is already registered; raise the recipe's version "
-            "(or pass --replace to overwrite it)"
-        )
 
 
 def package_existing_run(
@@ -107,11 +189,7 @@ def package_existing_run(
     replace: bool = False,
 ) -> TrainingResult:
     """Evaluate and register a run trained earlier (e.g. a long background run stopped at a deadline)."""
-    session.require(Permission.TRAIN)
-    if activate:
-        session.require(Permission.MANAGE_MODELS)
-    from xray_desktop.training.packaging import package_run
-
-    packaged = package_run(recipe, run_dir, data_root, models_dir=models_dir, activate=activate, replace=replace)
-    session.record("model_trained", model_id=packaged.entry.id, sha256=packaged.entry.sha256, activated=activate)
+    packaged = register_run(
+        session, recipe, run_dir, data_root, activate=activate, models_dir=models_dir, replace=replace
+    )
     return TrainingResult(packaged, run_dir, False)

@@ -26,8 +26,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from xray_desktop.atomic import atomic_open
 from xray_desktop.errors import StoreError
-from xray_desktop.storage.atomic import atomic_open
 
 AUDIT_FILE = "audit.sqlite3"
 GENESIS = "0" * 64

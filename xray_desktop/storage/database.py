@@ -15,8 +15,8 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+from xray_desktop.crypto import decrypt, encrypt
 from xray_desktop.errors import StoreError
-from xray_desktop.security.crypto import decrypt, encrypt
 
 DB_FILE_NAME = "records.sqlite3"
 

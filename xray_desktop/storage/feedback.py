@@ -100,6 +100,7 @@ class FeedbackStore:
 
     def _entry(self, row: Any) -> FeedbackEntry:
         sealed = open_json(self._key, row["payload"], f"feedback:{row['id']}")
+        fields: dict[str, Any] = {name: sealed.get(name) for name in _SEALED if name != "comment"}
         return FeedbackEntry(
             id=row["id"],
             created=datetime.fromisoformat(row["created"]),
@@ -109,6 +110,6 @@ class FeedbackStore:
             verdict=Verdict(row["verdict"]),
             model_id=row["model_id"],
             history_id=row["history_id"],
-            **{name: sealed.get(name) for name in _SEALED if name != "comment"},
+            **fields,
             comment=sealed.get("comment") or "",
         )

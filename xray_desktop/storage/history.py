@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from xray_desktop.imaging.radiograph import Radiograph
+from xray_desktop.radiograph import Radiograph
 from xray_desktop.results import AnalysisResult, TaskResult, TaskStatus
 from xray_desktop.storage.database import Database, open_json, seal_json, select_where
 
@@ -57,10 +57,10 @@ def result_to_record(result: TaskResult) -> dict[str, Any]:
 
 
 def result_from_record(record: dict[str, Any]) -> TaskResult:
-    values = {name: record.get(name) for name in _RESULT_FIELDS}
+    values: dict[str, Any] = {name: record.get(name) for name in _RESULT_FIELDS}
     return TaskResult(
         status=TaskStatus(record.get("status", TaskStatus.OK.value)),
-        boxes=[tuple(b) for b in record.get("boxes", [])],  # type: ignore[misc]
+        boxes=[(int(x), int(y), int(w), int(h)) for x, y, w, h in record.get("boxes", [])],
         **values,
     )
 

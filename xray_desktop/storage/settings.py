@@ -13,10 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from xray_desktop.cam_methods import METHODS
+from xray_desktop.encrypted_store import EncryptedStore, KeyHolder
 from xray_desktop.errors import InputError
-from xray_desktop.explain import METHODS
-from xray_desktop.security.keys import DataKey
-from xray_desktop.security.store import EncryptedStore
 from xray_desktop.tasks import TASK_NAMES
 
 COLORMAPS = ("jet", "turbo", "inferno", "viridis", "magma", "hot")  # those explain.overlay can draw
@@ -137,7 +136,7 @@ _CHECKS = {
 class SettingsStore:
     """Settings kept in an EncryptedStore (atomic, previous copy kept as `.bak`)."""
 
-    def __init__(self, path: Path, key: DataKey | bytes) -> None:
+    def __init__(self, path: Path, key: KeyHolder | bytes) -> None:
         self.path = Path(path)
         self._store = EncryptedStore(self.path, key)
 

@@ -17,11 +17,12 @@ from pathlib import Path
 
 import numpy as np
 
+from xray_desktop.atomic import atomic_open
 from xray_desktop.errors import ImageLoadError
 from xray_desktop.imaging.loader import load_radiograph
-from xray_desktop.imaging.preprocess import PreprocessSpec, prepare_input
+from xray_desktop.imaging.preprocess import prepare_input
+from xray_desktop.preprocess_spec import PreprocessSpec
 from xray_desktop.progress import Progress
-from xray_desktop.storage.atomic import atomic_open
 from xray_desktop.training.datasets import Sample
 from xray_desktop.training.splits import samples_fingerprint
 

@@ -139,4 +139,4 @@ def jpeg_recompress(plane: np.ndarray, quality: int) -> np.ndarray:
     )
     if not ok:
         return plane
-    return cv2.imdecode(encoded, cv2.IMREAD_GRAYSCALE).astype(np.float32) / 255.0
+    return cv2.imdecode(encoded, cv2.IMREAD_GRAYSCALE).astype(np.float32) / 255.0  # type: ignore[union-attr]

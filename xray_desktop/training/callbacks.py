@@ -17,8 +17,8 @@ from pathlib import Path
 
 import keras
 
+from xray_desktop.atomic import atomic_write_text
 from xray_desktop.progress import Progress
-from xray_desktop.storage.atomic import atomic_write_text
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from xray_desktop.storage.atomic import atomic_write_text
+from xray_desktop.atomic import atomic_write_text
 
 DISCLAIMER = "Research and teaching use only. Not a medical device; not for diagnosis or treatment decisions."
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from xray_desktop import paths
 from xray_desktop.errors import InputError
-from xray_desktop.imaging.preprocess import PreprocessSpec
+from xray_desktop.preprocess_spec import PreprocessSpec
 from xray_desktop.training.datasets import DatasetReport, Sample, _is_image, discover, file_sha256
 from xray_desktop.training.grouping import GroupRule, group_rule
 from xray_desktop.training.recipes import Recipe

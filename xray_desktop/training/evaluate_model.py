@@ -59,10 +59,10 @@ def pick_entry(registry: Registry, task: str, model_id: str | None) -> ModelEntr
         if entry.task != task:
             raise ModelUnavailableError(f"model {model_id!r} is for {entry.task}, not {task}")
         return entry
-    entry = registry.active_entry(task)
-    if entry is None:
+    active = registry.active_entry(task)
+    if active is None:
         raise ModelUnavailableError(f"no model installed for {task}; pass --model ID")
-    return entry
+    return active
 
 
 def evaluate_model(

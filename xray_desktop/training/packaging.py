@@ -103,7 +103,9 @@ def package_run(
     registry = Registry.load(registry_file) if registry_file.is_file() else Registry.empty(registry_file)
     model_id = recipe.model_id
     prefix = registry.models_dir / model_id
-    y_head, p_head = (y_test, p_test) if test_eval is not None else (validation.labels, p_val)
+    y_head, p_head = validation.labels, p_val
+    if test_eval is not None and y_test is not None and p_test is not None:
+        y_head, p_head = y_test, p_test
     plots = save_plots(y_head, p_head, calibrate(p_head, scored.calibration.calibration), headline, prefix)
     plots.update(save_learning_curve(record["history"], prefix))
     task = require_task(recipe.task)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
-from xray_desktop.imaging.preprocess import PreprocessSpec
+from xray_desktop.preprocess_spec import PreprocessSpec
 from xray_desktop.training.arrays import model_input
 from xray_desktop.training.augment import augment_plane, build_augmenter
 from xray_desktop.training.recipes import Augmentation

@@ -13,7 +13,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.metrics import roc_curve
 
-from xray_desktop.storage.atomic import atomic_write_bytes
+from xray_desktop.atomic import atomic_write_bytes
 from xray_desktop.training.evaluation import Evaluation
 
 

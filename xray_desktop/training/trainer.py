@@ -19,9 +19,9 @@ import numpy as np
 import tensorflow as tf
 
 from xray_desktop import paths
+from xray_desktop.atomic import atomic_write_text
 from xray_desktop.errors import InputError
 from xray_desktop.progress import Cancelled, Progress
-from xray_desktop.storage.atomic import atomic_write_text
 from xray_desktop.training.arrays import LoadedImages, load_images
 from xray_desktop.training.backbones import build_model
 from xray_desktop.training.callbacks import (

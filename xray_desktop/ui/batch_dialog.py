@@ -24,8 +24,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from xray_desktop.atomic import atomic_write_bytes
 from xray_desktop.progress import ProgressEvent
-from xray_desktop.storage.atomic import atomic_write_bytes
+from xray_desktop.services.session import Session
 from xray_desktop.tasks import TASKS
 from xray_desktop.ui.engine import BatchJob, BatchOutcome
 from xray_desktop.ui.error_dialog import show_error
@@ -42,6 +43,7 @@ class BatchDialog(QDialog):
 
     def __init__(
         self,
+        session: Session,
         models: ModelThread,
         folder: Path,
         tasks: list[str],
@@ -52,6 +54,7 @@ class BatchDialog(QDialog):
         self.threshold_overrides = dict(threshold_overrides or {})
         self.setWindowTitle(f"Batch analysis — {folder.name}")
         self.resize(760, 520)
+        self.session = session
         self.models = models
         self.folder = Path(folder)
         self.job_id: int | None = None
@@ -129,7 +132,7 @@ class BatchDialog(QDialog):
         csv_path = Path(self.csv_path.text()).expanduser()
         heatmaps = csv_path.with_name(csv_path.stem + "_heatmaps") if self.save_maps.isChecked() else None
         task = self.selected_task()
-        job = BatchJob(self.folder, task, csv_path, heatmaps, self.threshold_overrides.get(task))
+        job = BatchJob(self.session, self.folder, task, csv_path, heatmaps, self.threshold_overrides.get(task))
         self.outcome = None
         self.start_button.setEnabled(False)
         self.cancel_button.setEnabled(True)

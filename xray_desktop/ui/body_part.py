@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from xray_desktop.imaging.radiograph import Radiograph
+from xray_desktop.radiograph import Radiograph
 from xray_desktop.tasks import BODY_PART_ALIASES, BODY_PARTS
 from xray_desktop.ui.samples import SampleCase
 
@@ -45,7 +45,7 @@ def case_tasks(choice: str, sample: SampleCase | None, radiograph: Radiograph | 
     """A DICOM's or a sample's own body part wins; otherwise the user's choice ("auto" lets the service warn)."""
     dicom_value = radiograph.body_part if radiograph is not None else None
     part = BODY_PART_ALIASES.get(dicom_value.strip().upper()) if dicom_value else None
-    if part is not None:
+    if part is not None and dicom_value is not None:
         return CaseTasks(part, f"This case: {part} (DICOM Body Part Examined {dicom_value.strip()})", True)
     if sample is not None and sample.body_part in BODY_PARTS:
         return CaseTasks(sample.body_part, f"This case: {sample.body_part} (bundled sample)", True)

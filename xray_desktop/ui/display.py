@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 
 
@@ -63,19 +62,9 @@ def to_display_gray(pixels: np.ndarray, wl: WindowLevel) -> np.ndarray:
     return apply_window(quantize(pixels), wl)
 
 
-def gray_to_rgb(gray: np.ndarray) -> np.ndarray:
-    return cv2.cvtColor(gray, cv2.COLOR_GRAY2RGB)
-
-
 def blend(gray: np.ndarray, coloured: np.ndarray, alpha: float) -> np.ndarray:
     """Mix a uint8 grey image with a uint8 RGB map: (1 - alpha) * grey + alpha * map (the report's blend)."""
     from xray_desktop.explain.overlay import blend as blend_rgb
+    from xray_desktop.explain.overlay import to_rgb
 
-    return blend_rgb(gray_to_rgb(gray), coloured, alpha)
-
-
-def resize_map(heatmap: np.ndarray, height: int, width: int) -> np.ndarray:
-    """Bring a heatmap to the image's size (the service usually returns it there already)."""
-    if heatmap.shape[:2] == (height, width):
-        return heatmap
-    return cv2.resize(heatmap.astype(np.float32), (width, height), interpolation=cv2.INTER_LINEAR)
+    return blend_rgb(to_rgb(gray), coloured, alpha)

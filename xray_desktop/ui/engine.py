@@ -1,10 +1,11 @@
 """The work the model thread does, as plain functions of plain values (no Qt here).
 
-`AnalysisEngine` owns the `ModelManager` and therefore TensorFlow. It is created
+`AnalysisEngine` owns the model provider and therefore TensorFlow. It is created
 on the GUI thread but used only from the one model thread (see `worker.py`),
 and it imports the heavy modules lazily so the window can appear first. Each
 job is a small dataclass whose `run(engine, progress)` is the unit the worker
-executes; tests call it synchronously too.
+executes; tests call it synchronously too. A job carries the `Session` it runs
+for, so a log-in on the GUI thread never changes a session the model thread is using.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from typing import Any
 
 import numpy as np
 
-from xray_desktop.imaging.radiograph import Radiograph
+from xray_desktop.models.provider import ModelProvider
 from xray_desktop.progress import Cancelled, Progress
+from xray_desktop.radiograph import Radiograph
 from xray_desktop.results import AnalysisResult
 from xray_desktop.services.session import Session
 
@@ -40,19 +42,18 @@ def colour_map(heatmap: np.ndarray, colormap: str) -> np.ndarray:
 
 
 class AnalysisEngine:
-    """Holds the session and the loaded models for the lifetime of the model thread."""
+    """Holds the loaded models for the lifetime of the model thread (who asks is each job's session)."""
 
-    def __init__(self, session: Session, manager: Any | None = None) -> None:
-        self.session = session
+    def __init__(self, manager: ModelProvider | None = None) -> None:
         self._manager = manager
 
     @property
-    def manager(self) -> Any:
+    def manager(self) -> ModelProvider:
         if self._manager is None:
-            from xray_desktop.models.manager import ModelManager
             from xray_desktop.models.registry import Registry
+            from xray_desktop.services.providers import default_provider
 
-            self._manager = ModelManager(Registry.load())
+            self._manager = default_provider(Registry.load())
         return self._manager
 
 
@@ -82,6 +83,7 @@ class WarmUpJob:
         for task in ready:
             progress.check_cancelled()
             entry = manager.registry.active_entry(task)
+            assert entry is not None  # warm_up just loaded it
             blank = prepare_input(np.zeros((64, 64), np.float32), entry.spec)[None]
             manager.load(entry).explainer(self.method)(blank)  # traces the tf.function; output discarded
         problems = [s.message for s in statuses if not s.ok]
@@ -120,6 +122,7 @@ class AnalysisOutcome:
 
 @dataclass
 class AnalyzeJob:
+    session: Session
     radiograph: Radiograph
     method: str = "gradcam"
     colormap: str = "jet"
@@ -133,7 +136,7 @@ class AnalyzeJob:
 
         start = time.perf_counter()
         analysis = analyze_radiograph(
-            engine.session,
+            self.session,
             self.radiograph,
             manager=engine.manager,
             tasks=self.tasks,
@@ -168,6 +171,7 @@ def read_csv_rows(path: Path) -> list[dict[str, str]]:
 
 @dataclass
 class BatchJob:
+    session: Session
     folder: Path
     task: str
     csv_path: Path
@@ -180,7 +184,7 @@ class BatchJob:
 
         try:
             summary = run_batch(
-                engine.session,
+                self.session,
                 self.folder,
                 manager=engine.manager,
                 task=self.task,
@@ -198,6 +202,7 @@ class BatchJob:
 class ReportJob:
     """Write a PDF report through the reports service (permission checks happen there)."""
 
+    session: Session
     analysis: AnalysisResult
     out_path: Path
     colormap: str = "jet"
@@ -207,4 +212,4 @@ class ReportJob:
     def run(self, engine: AnalysisEngine, progress: Progress) -> Path:
         from xray_desktop.services.report import export_report
 
-        return export_report(engine.session, [self.analysis], self.out_path, colormap=self.colormap, alpha=self.alpha)
+        return export_report(self.session, [self.analysis], self.out_path, colormap=self.colormap, alpha=self.alpha)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 import traceback
+from collections.abc import Callable
 from types import TracebackType
 
 from PySide6.QtWidgets import QMessageBox, QWidget
@@ -49,7 +50,7 @@ def show_error(parent: QWidget | None, title: str, exc: BaseException | str) -> 
     QMessageBox.critical(parent, title, text)
 
 
-def install_excepthook(parent_getter: callable) -> None:  # type: ignore[valid-type]
+def install_excepthook(parent_getter: Callable[[], QWidget | None]) -> None:
     """Route exceptions that escape a Qt slot on the GUI thread to a dialog instead of stderr only."""
     previous = sys.excepthook
 

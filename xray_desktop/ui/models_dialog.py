@@ -62,6 +62,7 @@ def _refresh_manager(engine: AnalysisEngine) -> Registry:
 class ImportPackageJob:
     """Verify and install a package, then give the model thread's manager the new registry."""
 
+    session: Session
     path: Path
     activate: bool = False
     kind = "import_model"
@@ -69,13 +70,14 @@ class ImportPackageJob:
     def run(self, engine: AnalysisEngine, progress: Progress) -> ModelEntry:
         from xray_desktop.services.model_packages import import_package
 
-        entry = import_package(engine.session, self.path, activate=self.activate)
+        entry = import_package(self.session, self.path, activate=self.activate)
         _refresh_manager(engine)
         return entry
 
 
 @dataclass
 class ExportPackageJob:
+    session: Session
     model_id: str
     out_path: Path
     kind = "export_model"
@@ -83,11 +85,12 @@ class ExportPackageJob:
     def run(self, engine: AnalysisEngine, progress: Progress) -> Path:
         from xray_desktop.services.model_packages import export_package
 
-        return export_package(engine.session, self.model_id, self.out_path)
+        return export_package(self.session, self.model_id, self.out_path)
 
 
 @dataclass
 class ActivateModelJob:
+    session: Session
     task: str
     model_id: str | None
     kind = "activate_model"
@@ -95,7 +98,7 @@ class ActivateModelJob:
     def run(self, engine: AnalysisEngine, progress: Progress) -> Registry:
         from xray_desktop.services.model_packages import activate_model
 
-        activate_model(engine.session, self.task, self.model_id)
+        activate_model(self.session, self.task, self.model_id)
         return _refresh_manager(engine)
 
 
@@ -204,24 +207,26 @@ class ModelsDialog(QDialog):
         item = self.tree.currentItem()
         return item.data(0, Qt.ItemDataRole.UserRole) if item is not None else None
 
-    def select_model(self, model_id: str) -> None:
+    def _model_item(self, model_id: str) -> QTreeWidgetItem | None:
         for index in range(self.tree.topLevelItemCount()):
             top = self.tree.topLevelItem(index)
-            for child_index in range(top.childCount()):
-                child = top.child(child_index)
-                if child.data(0, Qt.ItemDataRole.UserRole) == model_id:
-                    self.tree.setCurrentItem(child)
-                    return
+            for child_index in range(top.childCount() if top is not None else 0):
+                child = top.child(child_index) if top is not None else None
+                if child is not None and child.data(0, Qt.ItemDataRole.UserRole) == model_id:
+                    return child
+        return None
+
+    def select_model(self, model_id: str) -> None:
+        item = self._model_item(model_id)
+        if item is not None:
+            self.tree.setCurrentItem(item)
 
     def status_of(self, model_id: str) -> str:
         """The Status column of a model's row ('active' or ''); for tests and accessibility."""
-        for index in range(self.tree.topLevelItemCount()):
-            top = self.tree.topLevelItem(index)
-            for child_index in range(top.childCount()):
-                child = top.child(child_index)
-                if child.data(0, Qt.ItemDataRole.UserRole) == model_id:
-                    return child.text(len(COLUMNS) - 1)
-        raise KeyError(model_id)
+        item = self._model_item(model_id)
+        if item is None:
+            raise KeyError(model_id)
+        return item.text(len(COLUMNS) - 1)
 
     def _update_buttons(self) -> None:
         enabled = self.can_manage and not self._busy
@@ -234,14 +239,14 @@ class ModelsDialog(QDialog):
     # -- actions (callable directly; the buttons ask for files and call these) ------------------
 
     def import_package_file(self, path: Path, activate: bool = False) -> int | None:
-        return self._submit(ImportPackageJob(Path(path), activate), self._imported)
+        return self._submit(ImportPackageJob(self.session, Path(path), activate), self._imported)
 
     def export_selected(self, out_path: Path) -> int | None:
         model_id = self.selected_model_id()
         if model_id is None:
             self._show(False, "select a model first")
             return None
-        return self._submit(ExportPackageJob(model_id, Path(out_path)), self._exported)
+        return self._submit(ExportPackageJob(self.session, model_id, Path(out_path)), self._exported)
 
     def activate_selected(self) -> int | None:
         model_id = self.selected_model_id()
@@ -249,7 +254,7 @@ class ModelsDialog(QDialog):
             self._show(False, "select a model first")
             return None
         task = self.registry.get(model_id).task
-        return self._submit(ActivateModelJob(task, model_id), lambda _: self._activated(task, model_id))
+        return self._submit(ActivateModelJob(self.session, task, model_id), lambda _: self._activated(task, model_id))
 
     def _submit(self, job: Any, on_result: Any) -> int | None:
         """Run `job` on the model thread (or inline without one); the outcome appears in `message`."""
@@ -259,7 +264,7 @@ class ModelsDialog(QDialog):
         if self.models is not None:
             return self.models.submit(job, on_result=on_result, on_failed=self._failed, on_finished=self._done)
         if self._engine is None:
-            self._engine = AnalysisEngine(self.session)
+            self._engine = AnalysisEngine()
         try:
             value = job.run(self._engine, Progress())
         except XRayError as exc:
@@ -335,10 +340,3 @@ class ModelsDialog(QDialog):
         if name:
             path = Path(name)
             self.export_selected(path if path.suffix.lower() == ".xrm" else path.with_suffix(".xrm"))
-
-
-def run_models_dialog(session: Session, models: Any | None = None, parent: QWidget | None = None) -> ModelsDialog:
-    """'Models…' menu action: everyone may look; administrators may change. Returns the dialog after it closes."""
-    dialog = ModelsDialog(session, models, parent)
-    dialog.exec()
-    return dialog

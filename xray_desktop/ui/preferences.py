@@ -88,7 +88,7 @@ class Preferences:
         value = self.qsettings.value("files/recent", [])
         if isinstance(value, str):
             value = [value]
-        return [str(v) for v in (value or [])][:MAX_RECENT]
+        return [str(v) for v in (value if isinstance(value, list | tuple) else [])][:MAX_RECENT]
 
     def add_recent(self, path: Path | str) -> list[str]:
         entry = str(Path(path).resolve())
@@ -107,15 +107,6 @@ class Preferences:
     @geometry.setter
     def geometry(self, value: QByteArray) -> None:
         self.qsettings.setValue("window/geometry", value)
-
-    @property
-    def state(self) -> QByteArray | None:
-        value = self.qsettings.value("window/state")
-        return value if isinstance(value, QByteArray) else None
-
-    @state.setter
-    def state(self, value: QByteArray) -> None:
-        self.qsettings.setValue("window/state", value)
 
     def sync(self) -> None:
         self.qsettings.sync()

@@ -52,7 +52,7 @@ def capture_all(out_dir: Path, shots: Sequence[Shot] = SHOTS, timeout_s: float =
 
     ensure_app()
     session = audited_os_session()
-    engine = AnalysisEngine(session)  # shared, so models load once for all shots
+    engine = AnalysisEngine()  # shared, so models load once for all shots
     written: list[Path] = []
     with tempfile.TemporaryDirectory(prefix="xray-shots-") as scratch:
         for shot in shots:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import QCoreApplication
 from PySide6.QtGui import QColor, QFont, QPalette
 from PySide6.QtWidgets import QApplication
 
@@ -90,8 +91,12 @@ def _stylesheet(c: dict[str, str], base_pt: float) -> str:
     """
 
 
-def apply_theme(app: QApplication, theme: str, teaching: bool = False, base_point_size: float | None = None) -> None:
-    """Switch palette and stylesheet; in teaching mode every font is scaled up for a projector."""
+def apply_theme(
+    app: QCoreApplication | None, theme: str, teaching: bool = False, base_point_size: float | None = None
+) -> None:
+    """Switch palette and stylesheet; in teaching mode every font is scaled up for a projector (no-op without a GUI app)."""
+    if not isinstance(app, QApplication):
+        return
     colours = _DARK if theme == "dark" else _LIGHT
     app.setStyle("Fusion")
     app.setPalette(_palette(colours))

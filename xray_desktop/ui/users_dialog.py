@@ -178,7 +178,8 @@ class UsersDialog(QDialog):
 
     def select_user(self, username: str) -> None:
         for row in range(self.table.rowCount()):
-            if self.table.item(row, 0).text() == username:
+            item = self.table.item(row, 0)
+            if item is not None and item.text() == username:
                 self.table.selectRow(row)
                 return
 
@@ -186,7 +187,8 @@ class UsersDialog(QDialog):
         rows = self.table.selectionModel().selectedRows() if self.table.selectionModel() else []
         if not rows:
             return None
-        return self.table.item(rows[0].row(), 0).data(Qt.ItemDataRole.UserRole)
+        item = self.table.item(rows[0].row(), 0)
+        return item.data(Qt.ItemDataRole.UserRole) if item is not None else None
 
     def _selection_changed(self) -> None:
         user = self._users.get(self.selected_user() or "")

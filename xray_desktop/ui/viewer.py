@@ -9,11 +9,12 @@ changes, which is cheap enough to follow a slider live.
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QPointF, QRect, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QImage, QMouseEvent, QPainter, QPen, QPixmap, QWheelEvent
 from PySide6.QtWidgets import QFrame, QGraphicsPixmapItem, QGraphicsRectItem, QGraphicsScene, QGraphicsView, QWidget
 
-from xray_desktop.ui.display import WINDOW_PRESETS, WindowLevel, apply_window, blend, gray_to_rgb, quantize
+from xray_desktop.explain.overlay import to_rgb
+from xray_desktop.ui.display import WINDOW_PRESETS, WindowLevel, apply_window, blend, quantize
 
 ZOOM_STEP = 1.25
 MIN_SCALE, MAX_SCALE = 0.02, 40.0
@@ -35,7 +36,6 @@ class ImageViewer(QGraphicsView):
 
     windowChanged = Signal(object)  # WindowLevel
     zoomChanged = Signal(float)
-    fileDropped = Signal(list)  # forwarded drops are handled by the main window
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -202,7 +202,7 @@ class ImageViewer(QGraphicsView):
         if self._coloured is not None and self._heatmap_visible:
             rgb = blend(self._gray, self._coloured, self._opacity)
         else:
-            rgb = gray_to_rgb(self._gray)
+            rgb = to_rgb(self._gray)
         self.blend_count += 1
         self._pixmap_item.setPixmap(QPixmap.fromImage(numpy_to_qimage(rgb)))
         self._scene.setSceneRect(self._pixmap_item.boundingRect())
@@ -222,7 +222,7 @@ class ImageViewer(QGraphicsView):
             self._scene.addItem(item)
             self._box_items.append(item)
 
-    def drawForeground(self, painter: QPainter, rect: QRectF) -> None:
+    def drawForeground(self, painter: QPainter, rect: QRectF | QRect) -> None:
         super().drawForeground(painter, rect)
         painter.save()
         painter.resetTransform()

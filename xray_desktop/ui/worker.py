@@ -111,10 +111,10 @@ class ModelThread(QObject):
         self._ids = itertools.count(1)
         self._pending: dict[int, Progress] = {}
         self._handlers: dict[int, JobHandlers] = {}
-        self.thread = PythonEventThread()
-        self.thread.setObjectName("model-thread")
+        self.qthread = PythonEventThread()
+        self.qthread.setObjectName("model-thread")
         self.worker = ModelWorker(engine)
-        self.worker.moveToThread(self.thread)
+        self.worker.moveToThread(self.qthread)
         queued = Qt.ConnectionType.QueuedConnection
         self._request.connect(self.worker.run_job, queued)
         self.worker.started.connect(self.jobStarted, queued)
@@ -126,11 +126,11 @@ class ModelThread(QObject):
 
     @property
     def running(self) -> bool:
-        return self.thread.isRunning()
+        return self.qthread.isRunning()
 
     def start(self) -> None:
-        if not self.thread.isRunning():
-            self.thread.start()
+        if not self.qthread.isRunning():
+            self.qthread.start()
 
     def submit(
         self,
@@ -169,10 +169,10 @@ class ModelThread(QObject):
     def shutdown(self, wait_ms: int = 30000) -> bool:
         """Cancel everything, let the current unit finish, stop the thread. True when it stopped."""
         self.cancel_all()
-        if not self.thread.isRunning():
+        if not self.qthread.isRunning():
             return True
-        self.thread.quit()
-        return bool(self.thread.wait(wait_ms))
+        self.qthread.quit()
+        return bool(self.qthread.wait(wait_ms))
 
     # ----- dispatch (GUI thread) ----------------------------------------------------------------
     @Slot(int, object)

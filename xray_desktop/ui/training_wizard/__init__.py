@@ -33,7 +33,7 @@ def open_training_wizard(window: Any) -> Any:
 
     from xray_desktop.ui.training_wizard.wizard import TrainingWizard
 
-    wizard = TrainingWizard(window.session, window)
+    wizard = TrainingWizard(window.session, window, window.models)
     wizard.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     wizard.modelRegistered.connect(partial(_reload_after_registration, window))
     wizard.show()

@@ -26,6 +26,8 @@ from PySide6.QtWidgets import (
 )
 
 from xray_desktop.progress import ProgressEvent
+from xray_desktop.ui.job_tracker import JobTracker
+from xray_desktop.ui.training_wizard.jobs import SurveyJob
 from xray_desktop.ui.training_wizard.state import WizardState
 from xray_desktop.ui.training_wizard.survey import (
     DataSurvey,
@@ -33,10 +35,8 @@ from xray_desktop.ui.training_wizard.survey import (
     default_class_map,
     label_counts,
     suggest_group_rule,
-    survey_dataset,
 )
 from xray_desktop.ui.training_wizard.widgets import image_label, tile
-from xray_desktop.ui.training_wizard.worker import JobThread
 
 GROUP_RULES = (
     ("By patient — Kermany 'personN_…' / 'IM-NNNN-…' names", "pneumonia_patient"),
@@ -49,11 +49,11 @@ THUMB = 56
 
 
 class DataPage(QWizardPage):
-    def __init__(self, state: WizardState, parent: QWidget | None = None) -> None:
+    def __init__(self, state: WizardState, jobs: JobTracker, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.state = state
         self.survey: DataSurvey | None = None
-        self.job: JobThread | None = None
+        self.jobs = jobs
         self.setTitle("Data")
         self.setSubTitle(
             "Choose a folder with one sub-folder per class (or a CSV with path,label columns). "
@@ -173,7 +173,7 @@ class DataPage(QWizardPage):
         self.scan(force=True)
 
     def scanning(self) -> bool:
-        return self.job is not None and self.job.running
+        return self.jobs.running("scan")
 
     def scan(self, force: bool = False) -> None:
         """Survey the location on a worker thread; the page stays responsive on big folders."""
@@ -189,12 +189,14 @@ class DataPage(QWizardPage):
         self.bar.show()
         self.scan_button.setEnabled(False)
         location = Path(text)
-        self.job = JobThread(lambda progress, _emit: survey_dataset(location, progress=progress), "wizard-scan", self)
-        self.job.worker.progress.connect(self._on_progress)
-        self.job.worker.result.connect(self._on_scanned)
-        self.job.worker.failed.connect(self._on_failed)
-        self.job.worker.finished.connect(self._on_finished)
-        self.job.start()
+        self.jobs.submit(
+            "scan",
+            SurveyJob(location),
+            on_progress=self._on_progress,
+            on_result=self._on_scanned,
+            on_failed=self._on_failed,
+            on_finished=self._on_finished,
+        )
         self.completeChanged.emit()
 
     def _on_progress(self, event: ProgressEvent) -> None:
@@ -239,19 +241,25 @@ class DataPage(QWizardPage):
         self.completeChanged.emit()
 
     # ----- class map and warnings -------------------------------------------------------------------
+    def _row(self, row: int) -> tuple[str, QComboBox]:
+        """A class row of the table: its name and its label combo."""
+        item, combo = self.table.item(row, 0), self.table.cellWidget(row, 2)
+        assert item is not None and isinstance(combo, QComboBox)
+        return item.text(), combo
+
     def class_map(self) -> dict[str, int]:
         mapping = {}
         for row in range(self.table.rowCount()):
-            value = self.table.cellWidget(row, 2).currentData()
-            if value is not None:
-                mapping[self.table.item(row, 0).text()] = int(value)
+            name, combo = self._row(row)
+            if combo.currentData() is not None:
+                mapping[name] = int(combo.currentData())
         return mapping
 
     def set_label(self, cls: str, value: int | None) -> None:
         """Map one class (tests and keyboard users)."""
         for row in range(self.table.rowCount()):
-            if self.table.item(row, 0).text() == cls:
-                combo = self.table.cellWidget(row, 2)
+            name, combo = self._row(row)
+            if name == cls:
                 combo.setCurrentIndex(combo.findData(value))
 
     def rule(self) -> tuple[str, str | None]:

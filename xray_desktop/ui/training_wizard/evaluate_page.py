@@ -26,10 +26,10 @@ from PySide6.QtWidgets import (
 
 from xray_desktop.progress import ProgressEvent
 from xray_desktop.ui.error_dialog import describe
-from xray_desktop.ui.training_wizard.jobs import EvaluationView, evaluate_run
+from xray_desktop.ui.job_tracker import JobTracker
+from xray_desktop.ui.training_wizard.jobs import EvaluateJob, EvaluationView
 from xray_desktop.ui.training_wizard.state import WizardState
 from xray_desktop.ui.training_wizard.widgets import image_label, plot_label, tile
-from xray_desktop.ui.training_wizard.worker import JobThread
 
 PLOT_WIDTH = 270
 MISTAKE_SIZE = 112
@@ -53,10 +53,10 @@ def metrics_text(view: EvaluationView) -> str:
 
 
 class EvaluatePage(QWizardPage):
-    def __init__(self, state: WizardState, parent: QWidget | None = None) -> None:
+    def __init__(self, state: WizardState, jobs: JobTracker, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.state = state
-        self.job: JobThread | None = None
+        self.jobs = jobs
         self._evaluated_outcome: object = None
         self.setTitle("Evaluate")
         self.setSubTitle("The best checkpoint on the validation split: what it gets right, and where it fails.")
@@ -104,7 +104,7 @@ class EvaluatePage(QWizardPage):
         """Keep the evaluation when going back; a new training run replaces it."""
 
     def running(self) -> bool:
-        return self.job is not None and self.job.running
+        return self.jobs.running("evaluate")
 
     def start(self) -> None:
         state = self.state
@@ -116,28 +116,26 @@ class EvaluatePage(QWizardPage):
         self.headline.setText("Evaluating the best checkpoint on the validation split…")
         self.bar.show()
         recipe, run_dir, data_root = state.recipe, state.run_dir, state.data_root
-        self.job = JobThread(
-            lambda progress, _e: evaluate_run(recipe, run_dir, data_root, progress), "evaluation", self
+        self.jobs.submit(
+            "evaluate",
+            EvaluateJob(recipe, run_dir, data_root),
+            on_progress=self._on_progress,
+            on_result=self._on_result,
+            on_failed=self._on_failed,
+            on_finished=self._on_finished,
         )
-        self.job.worker.progress.connect(self._on_progress)
-        self.job.worker.result.connect(self._on_result)
-        self.job.worker.failed.connect(self._on_failed)
-        self.job.worker.finished.connect(self._on_finished)
-        self.job.start()
         self.completeChanged.emit()
         wizard = self.wizard()
         if wizard is not None:
             wizard.button(QWizard.WizardButton.BackButton).setEnabled(False)
 
     def _clear(self) -> None:
-        while self.plots_row.count():
-            item = self.plots_row.takeAt(0)
-            if item.widget() is not None:
-                item.widget().deleteLater()
-        while self.mistakes_grid.count():
-            item = self.mistakes_grid.takeAt(0)
-            if item.widget() is not None:
-                item.widget().deleteLater()
+        for layout in (self.plots_row, self.mistakes_grid):
+            while layout.count():
+                item = layout.takeAt(0)
+                widget = item.widget() if item is not None else None
+                if widget is not None:
+                    widget.deleteLater()
         self.per_class.setRowCount(0)
 
     def _on_progress(self, event: ProgressEvent) -> None:

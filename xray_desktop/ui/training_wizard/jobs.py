@@ -1,14 +1,14 @@
-"""The wizard's long work as plain functions of plain values (Qt-free; the worker runs them on a QThread).
+"""The wizard's long work as model-thread jobs of plain values (Qt-free; `ui.worker.ModelThread` runs them).
 
-Each one drives the training core exactly as the CLI does: `trainer.train`, then the same
-evaluation pieces `packaging.package_run` uses (so the Evaluate page shows the numbers the
-card will record), then `package_run` itself to write the model, card and registry entry.
-TensorFlow is imported inside the functions, never when the wizard is opened.
+Training and registering go through `services.training` exactly as `xray-desktop train` does
+(`run_training`, then `register_run`: the same audit events, id check and packaging); evaluating
+uses the same pieces `packaging.package_run` uses, so the Evaluate page shows the numbers the card
+will record. Each job carries the session it runs for. TensorFlow is imported inside the jobs, on
+the model thread, never when the wizard is opened.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,35 +17,12 @@ import cv2
 import numpy as np
 
 from xray_desktop import paths
-from xray_desktop.errors import InputError
 from xray_desktop.progress import Progress
-from xray_desktop.security.permissions import Permission
 from xray_desktop.services.session import Session
 from xray_desktop.training.recipes import Augmentation, Recipe
+from xray_desktop.ui.engine import AnalysisEngine, JobCancelled
 
 WORST_PER_KIND = 3  # false positives and false negatives shown on the Evaluate page
-
-
-@dataclass
-class TrainRequest:
-    recipe: Recipe
-    data_root: Path
-    run_dir: Path
-    weights: Path | None = None
-
-
-def run_training(request: TrainRequest, progress: Progress, on_epoch: Callable[[Any], None] | None = None) -> Any:
-    """`trainer.train` as the CLI calls it; returns its TrainOutcome (`cancelled` set when stopped early)."""
-    from xray_desktop.training.trainer import train
-
-    return train(
-        request.recipe,
-        request.data_root,
-        request.run_dir,
-        weights=request.weights,
-        progress=progress,
-        on_epoch=on_epoch,
-    )
 
 
 @dataclass
@@ -129,8 +106,83 @@ def evaluate_run(recipe: Recipe, run_dir: Path, data_root: Path, progress: Progr
     return EvaluationView(evaluation, plots, plan.validation_description, plan.split.fingerprint, per_class, mistakes)
 
 
+@dataclass
+class SurveyJob:
+    """Scan a data folder (or CSV): counts, thumbnails, unreadable files."""
+
+    location: Path
+    kind = "wizard_scan"
+
+    def run(self, engine: AnalysisEngine, progress: Progress) -> Any:
+        from xray_desktop.ui.training_wizard.survey import survey_dataset
+
+        return survey_dataset(self.location, progress=progress)
+
+
+@dataclass
+class TrainJob:
+    """`services.training.run_training`; each finished epoch arrives as a progress event whose `detail` is
+    its EpochMetrics. A run stopped by Cancel reports its outcome (best checkpoint kept) as the partial value."""
+
+    session: Session
+    recipe: Recipe
+    data_root: Path
+    run_dir: Path
+    weights: Path | None = None
+    kind = "train"
+
+    def run(self, engine: AnalysisEngine, progress: Progress) -> Any:
+        from xray_desktop.services.training import run_training
+
+        def on_epoch(metrics: Any) -> None:
+            progress.update(int(metrics.epoch), int(metrics.epochs), f"epoch {metrics.epoch} finished", metrics)
+
+        outcome = run_training(
+            self.session,
+            self.recipe,
+            self.data_root,
+            self.run_dir,
+            weights=self.weights,
+            progress=progress,
+            on_epoch=on_epoch,
+            replace=True,  # the version is chosen on the Register page, where register_run checks the id
+        )
+        if outcome.cancelled:
+            raise JobCancelled(outcome)
+        return outcome
+
+
+@dataclass
+class EvaluateJob:
+    recipe: Recipe
+    run_dir: Path
+    data_root: Path
+    kind = "evaluate"
+
+    def run(self, engine: AnalysisEngine, progress: Progress) -> EvaluationView:
+        return evaluate_run(self.recipe, self.run_dir, self.data_root, progress)
+
+
+@dataclass
+class RegisterJob:
+    """`services.training.register_run`: model file, card, registry entry and the `model_trained` audit entry."""
+
+    session: Session
+    recipe: Recipe
+    run_dir: Path
+    data_root: Path
+    activate: bool
+    kind = "register"
+
+    def run(self, engine: AnalysisEngine, progress: Progress) -> Any:
+        from xray_desktop.services.training import register_run
+
+        return register_run(
+            self.session, self.recipe, self.run_dir, self.data_root, activate=self.activate, progress=progress
+        )
+
+
 def _worst_mistakes(model: Any, validation: Any, p_cal: np.ndarray, threshold: float, spec: Any) -> list[Mistake]:
-    from xray_desktop.explain.cam import CamExplainer
     from xray_desktop.explain.overlay import render_overlay
     from xray_desktop.imaging.preprocess import restore_map
     from xray_desktop.training.arrays import model_input
@@ -140,7 +192,9 @@ def _worst_mistakes(model: Any, validation: Any, p_cal: np.ndarray, threshold: f
     false_neg = [i for i in np.argsort(p_cal) if truth[i] == 1 and p_cal[i] < threshold][:WORST_PER_KIND]
     if not false_pos and not false_neg:
         return []
-    explainer = CamExplainer(model, "gradcam")
+    from xray_desktop.services.providers import cam_explainer
+
+    explainer = cam_explainer(model, "gradcam")
     out = []
     for kind, indices in (("false positive", false_pos), ("false negative", false_neg)):
         for i in indices:
@@ -154,39 +208,6 @@ def _worst_mistakes(model: Any, validation: Any, p_cal: np.ndarray, threshold: f
                 )
             )
     return out
-
-
-def register_model(
-    session: Session, recipe: Recipe, run_dir: Path, data_root: Path, activate: bool, progress: Progress
-) -> Any:
-    """`package_run`: model file, card and registry entry. Activating needs the manage-models permission.
-
-    Raises:
-        NotAllowedError: the session may not train (or may not activate models).
-        InputError: a model with this id is already registered (change the version).
-    """
-    session.require(Permission.TRAIN)
-    if activate:
-        session.require(Permission.MANAGE_MODELS)
-    from xray_desktop.models.registry import Registry
-    from xray_desktop.training.packaging import package_run
-
-    registry_file = paths.registry_path()
-    if registry_file.is_file() and Registry.load(registry_file).find(recipe.model_id) is not None:
-        raise InputError(
-            f"{registry_file}: a model with id {recipe.model_id!r} is already registered; choose another version"
-        )
-    packaged = package_run(recipe, run_dir, data_root, activate=activate, progress=progress)
-    session.record(
-        "model_registered",
-        model_id=packaged.entry.id,
-        sha256=packaged.entry.sha256,
-        task=packaged.entry.task,
-        activated=activate,
-        validation_auc=round(packaged.evaluation.auc, 4),
-        run_dir=str(run_dir),
-    )
-    return packaged
 
 
 def augment_preview(

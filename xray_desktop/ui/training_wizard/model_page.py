@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (
@@ -245,7 +246,7 @@ class ModelPage(QWizardPage):
         if survey is None:
             return []
         pools = [list(survey.thumbnails.get(c, [])) for c in survey.classes]
-        planes = []
+        planes: list[Any] = []
         while len(planes) < PREVIEW_ROWS and any(pools):
             for pool in pools:
                 if pool and len(planes) < PREVIEW_ROWS:

@@ -7,16 +7,14 @@ validates every value, and the model card's "Reproduce" lines point at a real fi
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from xray_desktop import paths
+from xray_desktop.atomic import atomic_write_text
 from xray_desktop.errors import InputError
-from xray_desktop.storage.atomic import atomic_write_text
 from xray_desktop.training.recipes import Augmentation, Recipe, load_recipe
 
 
@@ -102,19 +100,6 @@ def save_recipe(raw: dict[str, Any], path: Path) -> Recipe:
     """Write the recipe atomically and load it back through the core (which validates it)."""
     atomic_write_text(path, to_toml(raw))
     return load_recipe(path)
-
-
-def new_run_dir(task: str, root: Path | None = None) -> Path:
-    """A fresh folder for one wizard run under the user's data folder."""
-    base = root or paths.data_home() / "training_runs"
-    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    run = base / f"{task}-{stamp}"
-    suffix = 1
-    while run.exists():
-        suffix += 1
-        run = base / f"{task}-{stamp}-{suffix}"
-    run.mkdir(parents=True)
-    return run
 
 
 def _value(value: Any) -> str:

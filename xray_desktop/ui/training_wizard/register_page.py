@@ -4,6 +4,7 @@ the registry entry. "Make active" needs the manage-models permission (administra
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -27,10 +28,10 @@ from xray_desktop.security.permissions import Permission
 from xray_desktop.services.session import Session
 from xray_desktop.tasks import TASKS
 from xray_desktop.ui.error_dialog import describe
-from xray_desktop.ui.training_wizard.jobs import register_model
+from xray_desktop.ui.job_tracker import JobTracker
+from xray_desktop.ui.training_wizard.jobs import RegisterJob
 from xray_desktop.ui.training_wizard.recipe_io import save_recipe
 from xray_desktop.ui.training_wizard.state import WizardState
-from xray_desktop.ui.training_wizard.worker import JobThread
 
 VERSION_PATTERN = re.compile(r"^[0-9A-Za-z][0-9A-Za-z._-]{0,31}$")
 
@@ -38,11 +39,11 @@ VERSION_PATTERN = re.compile(r"^[0-9A-Za-z][0-9A-Za-z._-]{0,31}$")
 class RegisterPage(QWizardPage):
     registered = Signal(object)  # training.packaging.PackagedModel
 
-    def __init__(self, state: WizardState, session: Session, parent: QWidget | None = None) -> None:
+    def __init__(self, state: WizardState, session: Session, jobs: JobTracker, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.state = state
         self.session = session
-        self.job: JobThread | None = None
+        self.jobs = jobs
         self.setTitle("Register")
         self.setSubTitle(
             "Give the model a name and version. Registering writes the model file, its model card (with the "
@@ -126,7 +127,7 @@ class RegisterPage(QWizardPage):
         """Keep what was typed when going back."""
 
     def running(self) -> bool:
-        return self.job is not None and self.job.running
+        return self.jobs.running("register")
 
     def pending_model_id(self) -> str:
         raw = self.state.raw_recipe or {}
@@ -199,22 +200,20 @@ class RegisterPage(QWizardPage):
         state.recipe = recipe
         activate = self.make_active.isChecked() and self.make_active.isEnabled()
         session, run_dir, data_root = self.session, state.run_dir, state.data_root
-        self.job = JobThread(
-            lambda progress, _e: register_model(session, recipe, run_dir, data_root, activate, progress),
-            "register-model",
-            self,
+        self.jobs.submit(
+            "register",
+            RegisterJob(session, recipe, run_dir, data_root, activate),
+            on_result=self._on_result,
+            on_failed=self._on_failed,
+            on_finished=self._on_finished,
         )
-        self.job.worker.result.connect(self._on_result)
-        self.job.worker.failed.connect(self._on_failed)
-        self.job.worker.finished.connect(self._on_finished)
         self.register_button.setEnabled(False)
         self.bar.show()
         self.status.setText("Evaluating the packaged weights and writing the model, card and registry entry…")
-        self.job.start()
         self.completeChanged.emit()
         self.wizard().button(QWizard.WizardButton.BackButton).setEnabled(False)
 
-    def _on_result(self, packaged: object) -> None:
+    def _on_result(self, packaged: Any) -> None:
         self.state.packaged = packaged
         entry = packaged.entry
         active = " It is now the active model for its task." if self.make_active.isChecked() else ""

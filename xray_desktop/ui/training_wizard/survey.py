@@ -16,8 +16,9 @@ from pathlib import Path
 import numpy as np
 
 from xray_desktop.errors import ImageLoadError, InputError
-from xray_desktop.imaging.preprocess import PreprocessSpec, prepare_input
+from xray_desktop.imaging.preprocess import prepare_input
 from xray_desktop.imaging.sniff import SNIFF_BYTES, sniff_format
+from xray_desktop.preprocess_spec import PreprocessSpec
 from xray_desktop.progress import Progress
 from xray_desktop.training.datasets import IMAGE_SUFFIXES, DatasetReport, Sample, discover
 from xray_desktop.training.grouping import by_image, group_rule

@@ -1,7 +1,7 @@
 """Page 3 — Train: live loss/AUC curves, epoch and batch progress with ETA, Cancel, and a log.
 
-Training runs on its own QThread (`JobThread`) through `trainer.train`, exactly as the CLI
-runs it. Cancel sets the core's Progress flag: the current batch finishes, the epoch is
+Training runs on the model thread through `services.training.run_training`, exactly as
+`xray-desktop train` runs it (same audit entry, same UTC run-folder naming). Cancel sets the core's Progress flag: the current batch finishes, the epoch is
 validated and the best checkpoint so far is kept, so a cancelled run can still be evaluated
 and registered. The wizard is modeless: the main window stays usable meanwhile.
 """
@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import re
 import time
+from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -27,12 +28,15 @@ from PySide6.QtWidgets import (
 )
 
 from xray_desktop.progress import ProgressEvent
+from xray_desktop.services.session import Session
+from xray_desktop.services.training import default_run_dir
+from xray_desktop.training.recipes import recipe_from_dict
 from xray_desktop.ui.error_dialog import describe
-from xray_desktop.ui.training_wizard.jobs import TrainRequest, run_training
-from xray_desktop.ui.training_wizard.recipe_io import new_run_dir, save_recipe
+from xray_desktop.ui.job_tracker import JobTracker
+from xray_desktop.ui.training_wizard.jobs import TrainJob
+from xray_desktop.ui.training_wizard.recipe_io import save_recipe
 from xray_desktop.ui.training_wizard.state import WizardState
 from xray_desktop.ui.training_wizard.widgets import CurvesCanvas
-from xray_desktop.ui.training_wizard.worker import JobThread
 
 # The training core's per-batch message (training.callbacks.ProgressCallback).
 BATCH_MESSAGE = re.compile(r"epoch (\d+)/(\d+), batch (\d+)/(\d+)(?:, loss ([-+0-9.eE]+|nan|inf))?")
@@ -47,10 +51,11 @@ def format_eta(seconds: float) -> str:
 
 
 class TrainPage(QWizardPage):
-    def __init__(self, state: WizardState, parent: QWidget | None = None) -> None:
+    def __init__(self, state: WizardState, session: Session, jobs: JobTracker, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.state = state
-        self.job: JobThread | None = None
+        self.session = session
+        self.jobs = jobs
         self._train_started: float | None = None
         self._first_done = 0
         self.setTitle("Train")
@@ -120,7 +125,7 @@ class TrainPage(QWizardPage):
         """Going back keeps the finished run; a changed recipe on the Model page discards it."""
 
     def running(self) -> bool:
-        return self.job is not None and self.job.running
+        return self.jobs.running("train")
 
     def _reset_display(self) -> None:
         self.curves.clear()
@@ -138,35 +143,36 @@ class TrainPage(QWizardPage):
             return
         state.reset_after_training()
         self._reset_display()
-        state.run_dir = new_run_dir(state.raw_recipe["task"])
         try:
+            state.run_dir = default_run_dir(recipe_from_dict(dict(state.raw_recipe)))
+            state.run_dir.mkdir(parents=True)
             state.recipe = save_recipe(state.raw_recipe, state.run_dir / "recipe.toml")
         except Exception as exc:  # the core refused the recipe: say why, keep the page usable
             self._append(f"Recipe refused: {describe(exc)}")
             self.status.setText(f"<span style='color:#b00020'>{describe(exc)}</span>")
             return
-        request = TrainRequest(state.recipe, state.data_root, state.run_dir, state.weights)
+        job = TrainJob(self.session, state.recipe, state.data_root, state.run_dir, state.weights)
         self._append(f"Run folder: {state.run_dir}")
         self._append(f"Recipe: {state.run_dir / 'recipe.toml'} (repeat with: xray-desktop train --recipe <it>)")
-        self.job = JobThread(lambda progress, emit: run_training(request, progress, emit), "training-thread", self)
-        worker = self.job.worker
-        worker.started.connect(self._on_started)
-        worker.progress.connect(self._on_progress)
-        worker.epoch.connect(self._on_epoch)
-        worker.result.connect(self._on_result)
-        worker.cancelled.connect(self._on_cancelled)
-        worker.failed.connect(self._on_failed)
-        worker.finished.connect(self._on_finished)
+        self._append("Training on the model thread.")
+        self.jobs.submit(
+            "train",
+            job,
+            on_progress=self._on_progress,
+            on_result=self._on_result,
+            on_cancelled=self._on_cancelled,
+            on_failed=self._on_failed,
+            on_finished=self._on_finished,
+        )
         self._train_started = None
         self.start_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
         self.status.setText("Loading images…")
-        self.job.start()
         self._lock_navigation()
 
     def cancel(self) -> None:
         if self.running():
-            self.job.cancel()
+            self.jobs.cancel("train")
             self.cancel_button.setEnabled(False)
             self.status.setText(
                 "Cancelling: the current batch finishes, the epoch is validated, the best checkpoint is kept…"
@@ -174,10 +180,10 @@ class TrainPage(QWizardPage):
             self._append("Cancel requested.")
 
     # ----- worker signals (GUI thread) ------------------------------------------------------------------
-    def _on_started(self) -> None:
-        self._append("Training thread started.")
-
     def _on_progress(self, event: ProgressEvent) -> None:
+        if event.detail is not None:  # an epoch finished: its metrics
+            self._on_epoch(event.detail)
+            return
         match = BATCH_MESSAGE.match(event.message)
         if match is None:
             self.status.setText(event.message)
@@ -203,7 +209,7 @@ class TrainPage(QWizardPage):
             self.curves.add_batch_loss(epoch - 1 + batch / batches, float(match.group(5)))
         self.status.setText(event.message)
 
-    def _on_epoch(self, metrics: object) -> None:
+    def _on_epoch(self, metrics: Any) -> None:
         self.curves.add_epoch(metrics)
         m = metrics
         self.epoch_bar.setValue(int(m.epoch))
@@ -224,7 +230,7 @@ class TrainPage(QWizardPage):
         self.state.outcome = outcome
         self._report_outcome(outcome, "Cancelled — best checkpoint kept")
 
-    def _report_outcome(self, outcome: object, title: str) -> None:
+    def _report_outcome(self, outcome: Any, title: str) -> None:
         best = outcome.best_epoch
         scored = {m.epoch: m for m in outcome.history}
         best_text = f"best epoch {best} (val AUC {scored[best].val_auc:.4f})" if best in scored else "no scored epoch"

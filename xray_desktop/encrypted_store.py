@@ -10,12 +10,18 @@ from __future__ import annotations
 import json
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
+from xray_desktop.atomic import atomic_write_bytes
+from xray_desktop.crypto import decrypt, encrypt
 from xray_desktop.errors import StoreError
-from xray_desktop.security.crypto import decrypt, encrypt
-from xray_desktop.security.keys import DataKey
-from xray_desktop.storage.atomic import atomic_write_bytes
+
+
+class KeyHolder(Protocol):
+    """Anything carrying the data key (`security.keys.DataKey`); typed here so this leaf imports no layer."""
+
+    @property
+    def key(self) -> bytes: ...
 
 
 class EncryptedStore:
@@ -25,9 +31,9 @@ class EncryptedStore:
     fixed purpose for files a user may rename, such as an exported settings file.
     """
 
-    def __init__(self, path: Path, key: DataKey | bytes, purpose: str | None = None) -> None:
+    def __init__(self, path: Path, key: KeyHolder | bytes, purpose: str | None = None) -> None:
         self.path = Path(path)
-        self._key = key.key if isinstance(key, DataKey) else bytes(key)
+        self._key = bytes(key) if isinstance(key, bytes | bytearray) else key.key
         self._aad = f"xray-desktop-store:{purpose or self.path.name}".encode()
         self._lock = threading.RLock()
 
