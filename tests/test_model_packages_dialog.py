@@ -109,3 +109,50 @@ def test_a_refused_package_is_reported_inline_and_changes_nothing(qtbot, tiny_mo
     assert "bogus.xrm" in dialog.message.text() and "not a model package" in dialog.message.text()
     assert (tiny_models_dir / "registry.json").read_bytes() == before
     assert dialog.import_button.isEnabled()  # not stuck in the busy state
+
+
+def _with_points(folder: Path) -> None:
+    from dataclasses import replace
+
+    registry = Registry.load(folder / "registry.json")
+    entry = registry.get("tiny-pneumonia")
+    points = [
+        {"name": "screening", "threshold": 0.2, "rule": "r", "validation": {"sensitivity": 0.97, "specificity": 0.6}},
+        {"name": "balanced", "threshold": 0.5, "rule": "r", "validation": {"sensitivity": 0.9, "specificity": 0.9}},
+        {"name": "confirm", "threshold": 0.8, "rule": "r", "validation": {"sensitivity": 0.7, "specificity": 0.97}},
+    ]
+    registry.add(replace(entry, operating_points=points))
+    registry.save()
+
+
+def test_an_admin_picks_the_operating_point_and_analyses_use_it(qtbot, tiny_models_dir: Path, square_images) -> None:
+    from xray_desktop.models.manager import ModelManager
+    from xray_desktop.services.analyze import analyze_radiograph
+    from xray_desktop.ui.operating_point_picker import point_text
+
+    _with_points(tiny_models_dir)
+    student = ModelsDialog(Session("pupil", Role.STUDENT))
+    qtbot.addWidget(student)
+    student.select_model("tiny-pneumonia")
+    assert student.points.isVisibleTo(student) and not student.points.button.isEnabled()
+
+    dialog = ModelsDialog(ADMIN)
+    qtbot.addWidget(dialog)
+    dialog.select_model("tiny-pneumonia")
+    assert dialog.points.combo.count() == 3
+    assert dialog.points.combo.currentData() == "balanced"  # the default before any choice
+    assert point_text(Registry.load().get("tiny-pneumonia").operating_points[2]).startswith("confirm — threshold 0.800")
+    dialog.points.combo.setCurrentIndex(2)
+    with qtbot.waitSignal(dialog.registryChanged, timeout=30000):
+        dialog.points.button.click()
+    assert Registry.load().active_operating_points == {"pneumonia": "confirm"}
+    assert "confirm operating point now runs for pneumonia" in dialog.message.text()
+
+    from xray_desktop.radiograph import Radiograph
+
+    images, _, _ = square_images(1)
+    image = Radiograph(images[0], Path("sq.png"), "PNG", 8, "MONOCHROME2", "0" * 64)
+    result = analyze_radiograph(ADMIN, image, manager=ModelManager(), tasks=["pneumonia"], explain=False)
+    task = result.result_for("pneumonia")
+    assert task is not None and task.operating_point == "confirm" and task.threshold == 0.8
+    assert task.to_json()["operating_point"] == "confirm"

@@ -37,7 +37,9 @@ def _row(entry: ModelEntry) -> str:
         return f"| {entry.task} | `{entry.id}` | no recorded evaluation | — | — | — | — |"
     ci = head.get("auc_ci95") or [float("nan"), float("nan")]
     point = entry.operating_point(None)[0] or "threshold"
-    trained = str(entry.provenance.get("trained_for", "—")).split(" on ")[0]
+    history = entry.provenance.get("history") or []
+    minutes = sum(float(m.get("seconds", 0)) for m in history) / 60
+    trained = f"{len(history)} epochs, {minutes:.0f} min" if history else "—"
     return (
         f"| {entry.task} | `{entry.id}` | {where}, n = {head['n']} ({head['n_pos']} positive) | "
         f"{head['auc']:.4f} ({ci[0]:.4f}–{ci[1]:.4f}) | {head['sensitivity']:.3f} / {head['specificity']:.3f} "

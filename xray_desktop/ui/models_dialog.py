@@ -38,18 +38,21 @@ from xray_desktop.security.permissions import Permission
 from xray_desktop.services.session import Session
 from xray_desktop.tasks import TASKS
 from xray_desktop.ui.engine import AnalysisEngine
+from xray_desktop.ui.operating_point_picker import OperatingPointPicker, SetOperatingPointJob
 
 COLUMNS = ("Task / model", "Version", "Backbone", "Input", "Threshold", "Validation (recorded)", "Status")
 ADMIN_ONLY = "Only an administrator can import, export or activate models."
 
 
 def describe_validation(entry: ModelEntry) -> str:
-    """The recorded validation AUC with what it was measured on, or say that none was recorded."""
-    auc = entry.validation.get("auc")
+    """The headline AUC (internal test where recorded, else validation) with what it was measured on."""
+    test = entry.metrics.get("test")
+    figures = test if isinstance(test, dict) and test.get("auc") is not None else entry.validation
+    auc = figures.get("auc")
     if auc is None:
         return "not recorded"
-    data = entry.validation.get("data") or "unspecified data"
-    return f"AUC {float(auc):.3f} on {data}"
+    data = figures.get("data") or "unspecified data"
+    return f"{'test ' if figures is test else ''}AUC {float(auc):.3f} on {data}"
 
 
 def _refresh_manager(engine: AnalysisEngine) -> Registry:
@@ -139,6 +142,8 @@ class ModelsDialog(QDialog):
         self.message = QLabel(self)
         self.message.setWordWrap(True)
         self.message.hide()
+        self.points = OperatingPointPicker(self)
+        self.points.chosen.connect(self.set_operating_point)
 
         buttons = QHBoxLayout()
         for button in (self.import_button, self.export_button, self.activate_button):
@@ -150,6 +155,7 @@ class ModelsDialog(QDialog):
         layout.addWidget(self.location)
         layout.addWidget(self.tree, 1)
         layout.addLayout(buttons)
+        layout.addWidget(self.points)
         layout.addWidget(self.note)
         layout.addWidget(self.message)
         layout.addWidget(close)
@@ -235,6 +241,8 @@ class ModelsDialog(QDialog):
         self.import_button.setEnabled(enabled)
         self.export_button.setEnabled(enabled and selected is not None)
         self.activate_button.setEnabled(enabled and selected is not None and not active)
+        entry = self.registry.find(selected) if self.registry is not None and selected else None
+        self.points.show_for(self.registry, entry, self.can_manage, self._busy)
 
     # -- actions (callable directly; the buttons ask for files and call these) ------------------
 
@@ -255,6 +263,14 @@ class ModelsDialog(QDialog):
             return None
         task = self.registry.get(model_id).task
         return self._submit(ActivateModelJob(self.session, task, model_id), lambda _: self._activated(task, model_id))
+
+    def set_operating_point(self, task: str, name: str) -> int | None:
+        return self._submit(SetOperatingPointJob(self.session, task, name), lambda _: self._point_set(task, name))
+
+    def _point_set(self, task: str, name: str) -> None:
+        self.reload()
+        self._show(True, f"The {name} operating point now runs for {task}.")
+        self.registryChanged.emit(self.registry)
 
     def _submit(self, job: Any, on_result: Any) -> int | None:
         """Run `job` on the model thread (or inline without one); the outcome appears in `message`."""
