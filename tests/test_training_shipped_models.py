@@ -27,6 +27,11 @@ def test_shipped_model_file_card_and_metrics_match_the_registry(entry) -> None:
     assert f"{validation['auc']:.4f}" in card and validation["data_fingerprint"] in card
     assert "Not a medical device" in card
     assert validation["threshold"] == pytest.approx(entry.threshold, abs=1e-4)
+    test = entry.metrics.get("test")
+    if test is not None:
+        assert f"{test['auc']:.4f}" in card and test["data_fingerprint"] in card and "Internal test" in card
+        assert [op["name"] for op in entry.operating_points] == ["screening", "balanced", "confirm"]
+        assert all("test" in op for op in entry.operating_points)
     assert (REPO / entry.provenance["recipe"]).is_file()
 
 
@@ -40,3 +45,7 @@ def test_recipe_rebuilds_the_validation_split_the_card_reports(entry) -> None:
     assert len(plan.split.validation) == entry.validation["n"]
     train_groups = {s.group for s in plan.split.train}
     assert train_groups.isdisjoint({s.group for s in plan.split.validation})
+    test = entry.metrics.get("test")
+    if test is not None:  # three-way recipes: the card's headline figures are the internal test's
+        assert plan.split.test_fingerprint == test["data_fingerprint"] and len(plan.split.test) == test["n"]
+        assert train_groups.isdisjoint({s.group for s in plan.split.test})

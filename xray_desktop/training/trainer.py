@@ -149,7 +149,7 @@ def train(
         schedule=recipe.lr_schedule,
         base_rate=regimen.learning_rate,
         epochs=regimen.epochs,
-        early_stop_patience=regimen.early_stop_patience,
+        early_stop_patience=_patience(recipe.lr_schedule, regimen),
         reduce_lr_patience=regimen.reduce_lr_patience,
         clock=clock,
         history=epoch_cb.history,
@@ -190,6 +190,14 @@ def train(
     )
     write_run_record(outcome, run_dir / "run.json")
     return outcome
+
+
+def _patience(schedule: str, regimen: Regimen) -> int:
+    """Early-stopping patience. A cosine schedule does its best work in the low-rate tail, so it gets at
+    least a third of its epochs: a plateau half-way is noise at a high rate, not the end of learning."""
+    if schedule == "cosine":
+        return max(regimen.early_stop_patience, -(-regimen.epochs // 3))
+    return regimen.early_stop_patience
 
 
 def _resume_point(run_dir: Path) -> tuple[RunState, list[EpochMetrics]]:
