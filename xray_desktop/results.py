@@ -29,7 +29,8 @@ class TaskResult:
     model_name: str | None = None
     model_version: str | None = None
     model_sha256: str | None = None
-    validation_auc: float | None = None  # from the registry's recorded evaluation
+    validation_auc: float | None = None  # the registry's headline AUC: internal test where recorded, else validation
+    auc_split: str = "validation"  # which split `validation_auc` was measured on ("internal test" or "validation")
     validation_data: str | None = None  # what that AUC was measured on
     probability: float | None = None  # calibrated (the registry's calibration applied)
     calibration_method: str = "none"  # "none" | "temperature" | "platt" | "isotonic" (from the registry)

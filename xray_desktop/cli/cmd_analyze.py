@@ -115,7 +115,7 @@ def format_text(analysis: Any) -> str:
     for result in analysis.results:
         if result.status is TaskStatus.OK:
             decision = "positive" if result.decision else "negative"
-            auc = f", validation AUC {result.validation_auc:.3f}" if result.validation_auc is not None else ""
+            auc = f", {result.auc_split} AUC {result.validation_auc:.3f}" if result.validation_auc is not None else ""
             lines.append(
                 f"  {result.task}: P={result.probability:.3f} -> {decision} ({result.label}) at threshold "
                 f"{result.threshold:.3f} [model {result.model_id} v{result.model_version}{auc}]"

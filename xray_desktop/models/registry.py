@@ -105,6 +105,14 @@ class ModelEntry:
         return None, self.threshold
 
     @property
+    def headline_metrics(self) -> tuple[str, dict[str, Any]]:
+        """("internal test", metrics) where the card has a test split, else ("validation", metrics)."""
+        test = self.metrics.get("test")
+        if isinstance(test, dict) and test.get("auc") is not None:
+            return "internal test", test
+        return "validation", self.validation
+
+    @property
     def validation(self) -> dict[str, Any]:
         """The recorded validation metrics ({} when none were recorded)."""
         value = self.metrics.get("validation")

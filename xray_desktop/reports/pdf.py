@@ -358,6 +358,8 @@ def _auc_markup(result: TaskResult) -> str:
     if result.validation_auc is None:
         return "not recorded"
     text = f"{result.validation_auc:.3f}"
+    if result.auc_split != "validation":
+        text += f" ({escape(result.auc_split)})"
     if result.validation_data:
         text += f"<br/>on {escape(result.validation_data)}"
     return text

@@ -175,6 +175,7 @@ def _run_task(
     if entry is None:
         return TaskResult(task, TaskStatus.NOT_INSTALLED, message=f"no model installed for {task}")
     point, point_threshold = manager.registry.operating_point(entry)
+    split_name, headline = entry.headline_metrics
     described = TaskResult(
         task,
         TaskStatus.OK,
@@ -182,8 +183,9 @@ def _run_task(
         model_name=entry.display_name,
         model_version=entry.version,
         model_sha256=entry.sha256,
-        validation_auc=entry.validation.get("auc"),
-        validation_data=entry.validation.get("data"),
+        validation_auc=headline.get("auc"),
+        validation_data=headline.get("data"),
+        auc_split=split_name,
         calibration_method=entry.effective_calibration["method"],
         threshold=point_threshold if threshold_override is None else threshold_override,
         threshold_source="registry" if threshold_override is None else "admin override",

@@ -38,7 +38,7 @@ def model_line(result: TaskResult) -> str:
     if result.validation_auc is None:
         return f"{name}{version} · no recorded validation AUC"
     measured = f" on {result.validation_data.split(' (')[0]}" if result.validation_data else ""
-    return f"{name}{version} · validation AUC {result.validation_auc:.3f}{measured}"
+    return f"{name}{version} · {result.auc_split} AUC {result.validation_auc:.3f}{measured}"
 
 
 class TaskCard(QFrame):
