@@ -41,12 +41,12 @@ def main() -> dict[str, Any]:
 
     from xray_desktop.explain import faithfulness
     from xray_desktop.explain.cam import CamExplainer
-    from xray_desktop.explain.layer_choice import _predictor
+    from xray_desktop.explain.layer_choice import predictor
     from xray_desktop.training.backbones import build_model
 
     model = build_model("resnet_small", (SIZE, SIZE), 1, seed=0)
     image = np.random.default_rng(0).random((1, SIZE, SIZE, 1)).astype(np.float32)
-    predict = _predictor(model)
+    predict = predictor(model)
     gradcam = CamExplainer(model, "gradcam", layers=["stage3_out"])
     layercam = CamExplainer(model, "layercam", layers=["stage3_out", "stage4_out"])
     _, maps = gradcam(image)

@@ -74,7 +74,7 @@ def marker_mask(pixels: np.ndarray) -> np.ndarray:
     mask = keep[labels].astype(np.uint8)
     if mask.any():
         mask = cv2.dilate(mask, np.ones((3, 3), np.uint8))
-    return cv2.resize(mask, (w, h), interpolation=cv2.INTER_NEAREST).astype(bool)
+    return np.asarray(cv2.resize(mask, (w, h), interpolation=cv2.INTER_NEAREST), dtype=bool)
 
 
 def _stands_out(small: np.ndarray, blob: np.ndarray, bw: int, bh: int) -> bool:
@@ -91,7 +91,7 @@ def mass_shares(heatmap: np.ndarray, pixels: np.ndarray, markers: np.ndarray | N
     """Shares of the map's mass (the map at the film's resolution) on borders and markers; None for an empty map."""
     heat = np.clip(np.nan_to_num(np.asarray(heatmap, dtype=np.float32)), 0.0, None)
     if heat.shape != pixels.shape:
-        heat = cv2.resize(heat, (pixels.shape[1], pixels.shape[0]), interpolation=cv2.INTER_LINEAR)
+        heat = np.asarray(cv2.resize(heat, (pixels.shape[1], pixels.shape[0])), dtype=np.float32)
     total = float(heat.sum())
     if total <= 0.0:
         return None

@@ -21,7 +21,7 @@ def normalise(maps: np.ndarray) -> np.ndarray:
     maps = np.asarray(maps, dtype=np.float32)
     low = maps.min(axis=(1, 2), keepdims=True)
     high = maps.max(axis=(1, 2), keepdims=True)
-    return ((maps - low) / (high - low + EPSILON)).astype(np.float32)
+    return np.asarray((maps - low) / (high - low + EPSILON), dtype=np.float32)
 
 
 def _check(activations: np.ndarray, gradients: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -100,7 +100,7 @@ def impute(image: np.ndarray, keep: np.ndarray, sigma: float) -> np.ndarray:
     mean = (flat * keep.reshape(-1, 1)).sum(0) / kept if kept > 0 else flat.mean(0)
     fill_small = np.where((weight < 1e-3)[..., None], mean, weighted / np.maximum(weight, 1e-3)[..., None])
     fill = cv2.resize(fill_small.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR).reshape(h, w, channels)
-    return image * keep[..., None] + fill * (1.0 - keep[..., None])
+    return np.asarray(image * keep[..., None] + fill * (1.0 - keep[..., None]), dtype=np.float32)
 
 
 def block_scores(heatmap: np.ndarray, grid: int = GRID) -> np.ndarray:
@@ -127,7 +127,7 @@ def _block_masks(shape: tuple[int, int], order: np.ndarray, grid: int, steps: in
     rank[order] = np.arange(order.size)
     pixel_rank = rank[block_of_pixel]
     counts = np.round(np.linspace(0, order.size, steps + 1)).astype(np.int64)
-    return (pixel_rank[None] < counts[:, None, None]).astype(np.float32)
+    return np.asarray(pixel_rank[None] < counts[:, None, None], dtype=np.float32)
 
 
 def curve_inputs(

@@ -56,7 +56,7 @@ def choose_layers(
     if not found:
         raise ValueError(f"model {model.name!r} has no 4-D layer to explain")
     fine = [c for c in found if min(c[1][:2]) >= min_cells] or found[-1:]
-    predict = _predictor(model)
+    predict = predictor(model)
     scores: dict[str, float] = {}
     for index, (name, _shape) in enumerate(fine):
         if progress is not None:
@@ -75,13 +75,14 @@ def choose_layers(
     return LayerChoice([chosen] + ([partner] if partner else []), scores, len(images))
 
 
-def _predictor(model: Any) -> Any:
+def predictor(model: Any) -> Any:
+    """`predict(batch) -> raw probabilities (n,)` through one compiled function (for the curves)."""
     import tensorflow as tf
 
     wrap = isinstance(model.input, list | tuple)
 
-    @tf.function(reduce_retracing=True)
-    def forward(x: Any) -> Any:
+    def call(x: Any) -> Any:
         return model([x] if wrap else x, training=False)[:, 0]
 
+    forward = tf.function(call, reduce_retracing=True)
     return lambda batch: forward(tf.constant(np.asarray(batch, np.float32))).numpy()

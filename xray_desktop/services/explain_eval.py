@@ -74,7 +74,7 @@ def load_films(paths: Sequence[Path], entry: ModelEntry) -> tuple[list[Film], li
     return films, skipped
 
 
-def bootstrap_ci(values: Sequence[float], seed: int = 0, rounds: int = BOOTSTRAP) -> tuple[float, float]:
+def bootstrap_ci(values: Sequence[float] | np.ndarray, seed: int = 0, rounds: int = BOOTSTRAP) -> tuple[float, float]:
     """Percentile 95 % CI of the mean, resampling films."""
     data = np.asarray(values, dtype=np.float64)
     if data.size == 0:
@@ -94,9 +94,9 @@ def evaluate_methods(
     """Per-film figures for each method and for the random map."""
     from xray_desktop.explain import audit, faithfulness
     from xray_desktop.explain.cam import CamExplainer
-    from xray_desktop.explain.layer_choice import _predictor
+    from xray_desktop.explain.layer_choice import predictor
 
-    predict = _predictor(model)
+    predict = predictor(model)
     layers = entry.cam_layers or None
     explainers = {m: CamExplainer(model, m, layers=layers) for m in methods}
     out = {m: MethodFigures() for m in (*methods, RANDOM)}

@@ -44,8 +44,10 @@ class MapCheckController:
         _state, result = self._shown()
         bar = self.w.map_check
         bar.set_available(result is not None)
-        checked = result is not None and result.map_faithfulness is not None
-        bar.set_status(faithfulness_text(result.map_faithfulness, result.map_random_baseline) if checked else "")
+        if result is not None and result.map_faithfulness is not None:
+            bar.set_status(faithfulness_text(result.map_faithfulness, result.map_random_baseline))
+        else:
+            bar.set_status("")
 
     def check(self) -> None:
         state, result = self._shown()
