@@ -1,5 +1,7 @@
 """`xray-desktop analyze FILE... [--task T|all|auto|chest|knee|limb] [--method M] [--json] [--heatmap-dir DIR] [--report OUT.pdf]`.
 
+`--check-map` scores each map's faithfulness against random maps (`map_faithfulness` in the JSON).
+
 Exit 3 if any file is unusable; else 4 if a model is unavailable (or a task named with --task has none);
 unusable files and broken models never stop the other files or tasks.
 """
@@ -34,6 +36,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--method", default="gradcam", choices=METHODS, help="explanation method (default gradcam)")
     parser.add_argument("--json", action="store_true", help="print a JSON list with one object per file")
+    parser.add_argument(
+        "--check-map", action="store_true", help="score each map's faithfulness (deletion/insertion vs random maps)"
+    )
     parser.add_argument("--heatmap-dir", type=Path, help="write a heatmap overlay PNG per file and task here")
     parser.add_argument("--colormap", default="jet", help="overlay colormap (jet, inferno, viridis, ...)")
     parser.add_argument("--alpha", type=float, default=0.4, help="overlay opacity 0-1 (default 0.4)")
@@ -52,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
     session = cli_session()
     overrides = SettingsService().get().threshold_overrides
     manager = default_provider(Registry.load())
-    explain = args.heatmap_dir is not None or args.report is not None or not args.json
+    explain = args.heatmap_dir is not None or args.report is not None or not args.json or args.check_map
     analyses = []
     for path in args.files:
         analysis = analyze_image(
@@ -65,6 +70,10 @@ def run(args: argparse.Namespace) -> int:
             threshold_overrides=overrides,
         )
         analyses.append(analysis)
+        if args.check_map:
+            from xray_desktop.services.map_check import check_all_maps
+
+            check_all_maps(session, analysis, manager=manager)
         if analysis.error:
             print(f"xray-desktop: error: {analysis.error}", file=sys.stderr)
         if args.heatmap_dir is not None and analysis.image is not None:
@@ -120,9 +129,21 @@ def format_text(analysis: Any) -> str:
                 f"  {result.task}: P={result.probability:.3f} -> {decision} ({result.label}) at threshold "
                 f"{result.threshold:.3f} [model {result.model_id} v{result.model_version}{auc}]"
             )
+            lines.extend(_map_lines(result))
         else:
             lines.append(f"  {result.task}: {result.status.value.replace('_', ' ')}: {result.message}")
     lines.extend(f"  warning: {w}" for w in analysis.warnings)
     if analysis.results:
         lines.append(f"  ({DISCLAIMER})")
     return "\n".join(lines)
+
+
+def _map_lines(result: Any) -> list[str]:
+    from xray_desktop.explain import faithfulness_text
+
+    lines = []
+    if result.map_faithfulness is not None:
+        lines.append(f"    map: {faithfulness_text(result.map_faithfulness, result.map_random_baseline)}")
+    if result.map_warning:
+        lines.append(f"    map warning: {result.map_warning}")
+    return lines

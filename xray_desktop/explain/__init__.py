@@ -3,6 +3,6 @@
 Importing this package does not import TensorFlow; `xray_desktop.explain.cam` does.
 """
 
-from xray_desktop.cam_methods import METHOD_NAMES, METHODS
+from xray_desktop.cam_methods import MARKER_WARNING, METHOD_NAMES, METHODS, faithfulness_text
 
-__all__ = ["METHODS", "METHOD_NAMES"]
+__all__ = ["MARKER_WARNING", "METHODS", "METHOD_NAMES", "faithfulness_text"]

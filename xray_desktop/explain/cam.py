@@ -1,21 +1,23 @@
-"""Grad-CAM, Grad-CAM++ and Score-CAM behind one interface.
+"""Grad-CAM, Grad-CAM++, Layer-CAM (two layers fused) and Score-CAM behind one interface.
 
-Each `CamExplainer` compiles ONE `tf.function` that returns the prediction and the map
-together, so explaining costs little more than predicting and no `keras.Model` is built
-per call. Build one per (model, method) and keep it (the ModelManager caches them).
+Each `CamExplainer` compiles ONE `tf.function` that returns the prediction together with the
+activations and gradients of its CAM layers, so explaining costs one forward and one backward
+pass and no `keras.Model` is built per call. The map arithmetic itself is NumPy, in `cam_math`
+(shared with the ONNX Runtime path). Build one per (model, method, layers) and keep it.
 
 TensorFlow-only module: import it lazily (inside functions) from light code.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import tensorflow as tf
 
-from xray_desktop.explain import METHODS
-from xray_desktop.explain.graph import ExposedGraph, expose
+from xray_desktop.explain import METHODS, cam_math
+from xray_desktop.explain.graph import ExposedGraph, expose, feature_layers, find_target_layer, resolve_layer
 
 EPSILON = 1e-7
 
@@ -28,7 +30,9 @@ class CamExplainer:
 
     Args:
         model: a Keras model with one (batch, h, w, c) input and one sigmoid output.
-        method: "gradcam", "gradcam++" or "scorecam".
+        method: "gradcam", "gradcam++", "layercam" or "scorecam".
+        layers: CAM layer names (the registry's `cam_layers`; first = the single-layer methods' layer,
+            Layer-CAM fuses the first two). None: the last 4-D feature map (Layer-CAM adds the one before).
         scorecam_channels: Score-CAM masks only this many most-activated channels (cost = that many forwards).
         scorecam_chunk: forward passes per step inside Score-CAM (bounds memory).
 
@@ -36,11 +40,19 @@ class CamExplainer:
         ValueError: unknown method, or a model with no 4-D feature map / not one output.
     """
 
-    def __init__(self, model: Any, method: str = "gradcam", *, scorecam_channels: int = 32, scorecam_chunk: int = 16):
+    def __init__(
+        self,
+        model: Any,
+        method: str = "gradcam",
+        *,
+        layers: Sequence[str] | None = None,
+        scorecam_channels: int = 32,
+        scorecam_chunk: int = 16,
+    ):
         if method not in METHODS:
             raise ValueError(f"unknown explanation method {method!r}; choose one of {', '.join(METHODS)}")
         self.method = method
-        self.graph: ExposedGraph = expose(model)
+        self.graph: ExposedGraph = expose(model, cam_paths(model, method, layers))
         input_shape = tuple(model.inputs[0].shape[1:])
         if len(input_shape) != 3:
             raise ValueError(f"expected a (height, width, channels) input, got {input_shape}")
@@ -48,7 +60,7 @@ class CamExplainer:
         channels = int(self.graph.model.outputs[0].shape[-1])
         self._top_k = max(1, min(channels, scorecam_channels))
         self._chunk = max(1, min(self._top_k, scorecam_chunk))
-        body = {"gradcam": self._gradcam, "gradcam++": self._gradcam_pp, "scorecam": self._scorecam}[method]
+        body = self._scorecam if method == "scorecam" else self._gradients
         batch = 1 if method == "scorecam" else None
         self._fn = tf.function(body, input_signature=[tf.TensorSpec((batch, *input_shape), tf.float32)])
 
@@ -56,23 +68,38 @@ class CamExplainer:
     def target_layer(self) -> str:
         return "/".join(self.graph.target_path)
 
-    def __call__(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    @property
+    def target_layers(self) -> list[str]:
+        return ["/".join(p) for p in self.graph.target_paths]
+
+    def activations_and_gradients(self, batch: np.ndarray) -> tuple[np.ndarray, list[np.ndarray], list[np.ndarray]]:
+        """(raw probabilities (n,), activations per CAM layer, gradients of the logit per CAM layer)."""
+        if self.method == "scorecam":
+            raise ValueError("Score-CAM uses forward passes, not gradients")
+        probs, acts, grads = self._fn(tf.constant(self._check(batch)))
+        return probs.numpy(), [a.numpy() for a in acts], [g.numpy() for g in grads]
+
+    def _check(self, batch: np.ndarray) -> np.ndarray:
         batch = np.asarray(batch, dtype=np.float32)
         if batch.ndim != 4 or tuple(batch.shape[1:]) != self.input_shape:
             raise ValueError(f"expected a batch of shape (n, {self.input_shape}), got {batch.shape}")
+        return batch
+
+    def __call__(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        batch = self._check(batch)
         if self.method == "scorecam":
             results = [self._fn(batch[i : i + 1]) for i in range(batch.shape[0])]
             probs = np.concatenate([r[0].numpy() for r in results]) if results else np.zeros(0, np.float32)
             maps = np.concatenate([r[1].numpy() for r in results]) if results else np.zeros((0, 1, 1), np.float32)
             return probs, maps
-        probs, maps = self._fn(tf.constant(batch))
-        return probs.numpy(), maps.numpy()
+        probs, acts, grads = self.activations_and_gradients(batch)
+        return probs, cam_math.cam(self.method, acts, grads)
 
     # --- the compiled bodies -------------------------------------------------------------------
 
-    def _forward(self, x: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
-        feature_map, source, prediction = self.graph.model([x], training=False)
-        return feature_map, self._score(source, prediction), prediction[:, 0]
+    def _forward(self, x: tf.Tensor) -> tuple[list[tf.Tensor], tf.Tensor, tf.Tensor]:
+        *feature_maps, source, prediction = self.graph.model([x], training=False)
+        return feature_maps, self._score(source, prediction), prediction[:, 0]
 
     def _score(self, source: tf.Tensor, prediction: tf.Tensor) -> tf.Tensor:
         if self.graph.score_kind == "dense":
@@ -83,35 +110,17 @@ class CamExplainer:
             return source[:, 0]
         return prediction[:, 0]
 
-    def _gradients(self, x: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
+    def _gradients(self, x: tf.Tensor) -> tuple[tf.Tensor, list[tf.Tensor], list[tf.Tensor]]:
         with tf.GradientTape() as tape:
             tape.watch(x)  # frozen backbones have no watched variables; the input makes the path recorded
-            feature_map, score, probability = self._forward(x)
-        grads = tape.gradient(score, feature_map)
-        return feature_map, grads, probability
-
-    def _gradcam(self, x: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
-        feature_map, grads, probability = self._gradients(x)
-        weights = tf.reduce_mean(grads, axis=(1, 2), keepdims=True)
-        cam = tf.nn.relu(tf.reduce_sum(feature_map * weights, axis=-1))
-        return probability, normalise_maps(cam)
-
-    def _gradcam_pp(self, x: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
-        feature_map, grads, probability = self._gradients(x)
-        g2 = tf.square(grads)
-        g3 = g2 * grads
-        total = tf.reduce_sum(feature_map, axis=(1, 2), keepdims=True)
-        denominator = 2.0 * g2 + total * g3
-        alpha = g2 / tf.where(denominator != 0.0, denominator, tf.ones_like(denominator))
-        alpha_sum = tf.reduce_sum(alpha, axis=(1, 2), keepdims=True)
-        alpha = alpha / tf.where(alpha_sum != 0.0, alpha_sum, tf.ones_like(alpha_sum))
-        weights = tf.reduce_sum(alpha * tf.nn.relu(grads), axis=(1, 2), keepdims=True)
-        cam = tf.nn.relu(tf.reduce_sum(feature_map * weights, axis=-1))
-        return probability, normalise_maps(cam)
+            feature_maps, score, probability = self._forward(x)
+        grads = tape.gradient(score, feature_maps)
+        grads = [tf.zeros_like(f) if g is None else g for f, g in zip(feature_maps, grads, strict=True)]
+        return probability, feature_maps, grads
 
     def _scorecam(self, x: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
-        feature_map, _, probability = self._forward(x)
-        activations = feature_map[0]  # (fh, fw, channels)
+        feature_maps, _, probability = self._forward(x)
+        activations = feature_maps[0][0]  # (fh, fw, channels)
         top = tf.math.top_k(tf.reduce_mean(activations, axis=(0, 1)), k=self._top_k).indices
         chosen = tf.gather(activations, top, axis=-1)  # (fh, fw, k)
         masks = tf.image.resize(tf.transpose(chosen, (2, 0, 1))[..., None], self.input_shape[:2])  # (k, h, w, 1)
@@ -121,7 +130,7 @@ class CamExplainer:
         grouped = tf.reshape(padded * x, (chunks, self._chunk, *self.input_shape))
 
         def probabilities(inputs: tf.Tensor) -> tf.Tensor:
-            _, source, prediction = self.graph.model([inputs], training=False)
+            *_, source, prediction = self.graph.model([inputs], training=False)
             if self.graph.score_kind == "probability":
                 return prediction[:, 0]
             return tf.sigmoid(self._score(source, prediction))
@@ -140,3 +149,30 @@ def normalise_maps(maps: tf.Tensor) -> tf.Tensor:
     low = tf.reduce_min(maps, axis=(1, 2), keepdims=True)
     high = tf.reduce_max(maps, axis=(1, 2), keepdims=True)
     return (maps - low) / (high - low + EPSILON)
+
+
+def cam_paths(model: Any, method: str, layers: Sequence[str] | None) -> list[tuple[str, ...]]:
+    """The layer paths `method` needs: one layer, or two for Layer-CAM (the named ones, else sensible defaults)."""
+    paths = [resolve_layer(model, name) for name in (layers or [])] or [find_target_layer(model)]
+    if method != "layercam":
+        return paths[:1]
+    if len(paths) >= 2:
+        return paths[:2]
+    partner = partner_layer(model, paths[0])
+    return paths if partner is None else [paths[0], partner]
+
+
+def partner_layer(model: Any, first: tuple[str, ...]) -> tuple[str, ...] | None:
+    """The second Layer-CAM layer: the last feature map when `first` is not it, else the last one at a finer grid."""
+    layers = feature_layers(model)
+    last = find_target_layer(model)
+    if first != last:
+        return last
+    size = dict(layers).get(first, (0, 0, 0))
+    finer = [p for p, s in layers if s[0] * s[1] > size[0] * size[1] and s[0] * 8 <= _input_side(model)]
+    return finer[-1] if finer else None
+
+
+def _input_side(model: Any) -> int:
+    shape = model.inputs[0].shape
+    return int(min(shape[1], shape[2]))

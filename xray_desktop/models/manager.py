@@ -62,12 +62,12 @@ class LoadedModel:
         return calibrate(self.predict_raw(batch), self.entry.effective_calibration)
 
     def explainer(self, method: str) -> Explainer:
-        """The cached explainer for `method` (built by the manager's factory and compiled on first use)."""
+        """The cached explainer for `method` on the registry's `cam_layers` (built by the manager's factory)."""
         with self._lock:
             if method not in self._explainers:
                 if self.explainer_factory is None:
                     raise ModelUnavailableError(f"model {self.entry.id!r}: this model manager computes no maps")
-                self._explainers[method] = self.explainer_factory(self.model, method)
+                self._explainers[method] = self.explainer_factory(self.model, method, tuple(self.entry.cam_layers))
             return self._explainers[method]
 
 

@@ -8,7 +8,7 @@ and to warm models up.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -24,8 +24,9 @@ class Explainer(Protocol):
     def __call__(self, batch: np.ndarray, /) -> tuple[np.ndarray, np.ndarray]: ...
 
 
-ExplainerFactory = Callable[[Any, str], Explainer]
-"""(the runtime's model object, method) -> an explainer; injected so `models` never imports `explain`."""
+ExplainerFactory = Callable[[Any, str, Sequence[str]], Explainer]
+"""(the runtime's model object, method, the entry's `cam_layers`) -> an explainer; injected so `models`
+never imports `explain`. Empty `cam_layers`: the explainer's default layer."""
 
 
 class Predictor(Protocol):

@@ -32,6 +32,7 @@ from reportlab.platypus import (
 )
 
 from xray_desktop.errors import UsageError
+from xray_desktop.explain import faithfulness_text
 from xray_desktop.reports.content import (
     DISCLAIMER,
     PAGE_SIZES,
@@ -372,6 +373,11 @@ def _result_notes(results: Sequence[TaskResult]) -> list[str]:
             notes.append(f"{r.task.capitalize()}: threshold set by an administrator ({r.threshold_source}).")
         if r.status is TaskStatus.OK and r.boxes:
             notes.append(f"{r.task.capitalize()}: {len(r.boxes)} region(s) marked on the overlay.")
+        if r.status is TaskStatus.OK and r.map_faithfulness is not None:
+            checked = faithfulness_text(r.map_faithfulness, r.map_random_baseline)
+            notes.append(f"{r.task.capitalize()}: {method_display_name(r.method)} map {checked}.")
+        if r.status is TaskStatus.OK and r.map_warning and r.heatmap is not None:
+            notes.append(f"{r.task.capitalize()}: WARNING — {r.map_warning}.")
     if any(r.status is TaskStatus.OK for r in results):
         notes.append(
             "Probability: the model's calibrated output. Decision: positive when the probability is at or above "

@@ -213,6 +213,9 @@ def _run_task(
         started = time.perf_counter()
         described.method = method
         described.heatmap = np.clip(restore_map(maps[0], entry.spec, radiograph.pixels.shape), 0.0, 1.0)
+        from xray_desktop.explain.audit import shortcut_warning  # NumPy only: a map on a marker is flagged
+
+        described.map_warning = shortcut_warning(described.heatmap, radiograph.pixels)
         if task in BOX_TASKS:
             from xray_desktop.explain.overlay import attention_boxes
 

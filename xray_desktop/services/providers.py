@@ -5,6 +5,7 @@ The one place that joins `models` (loading) and `explain` (maps), so neither lay
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from xray_desktop.models.manager import ModelManager
@@ -12,11 +13,11 @@ from xray_desktop.models.provider import Explainer
 from xray_desktop.models.registry import Registry
 
 
-def cam_explainer(model: Any, method: str) -> Explainer:
-    """A compiled `CamExplainer` for a Keras model (TensorFlow is imported here, on first use)."""
+def cam_explainer(model: Any, method: str, layers: Sequence[str] = ()) -> Explainer:
+    """A compiled `CamExplainer` for a Keras model on the registry's `cam_layers` (TensorFlow imported here)."""
     from xray_desktop.explain.cam import CamExplainer
 
-    return CamExplainer(model, method)
+    return CamExplainer(model, method, layers=list(layers) or None)
 
 
 def default_provider(registry: Registry | None = None) -> ModelManager:

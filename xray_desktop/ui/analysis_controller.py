@@ -195,12 +195,14 @@ class AnalysisController:
             w.viewer.set_boxes([])
             if state is not None:
                 w.heatmap.set_timings(state.timings(self.map_task))
+            w.map_checks.refresh()
             return
         w.viewer.set_heatmap(None if hidden else state.coloured(self.method, self.map_task, self.colormap))
         analysis = state.analysis(self.method)
         result = analysis.result_for(self.map_task) if analysis else None
         w.viewer.set_boxes([] if hidden or result is None else list(result.boxes))
         w.heatmap.set_timings(state.timings(self.map_task))
+        w.map_checks.refresh()
 
     def on_opacity(self, value: float) -> None:
         self.w.viewer.set_opacity(value)  # re-blends the cached coloured map; nothing is recomputed

@@ -42,6 +42,8 @@ from xray_desktop.ui.feedback_widget import FeedbackWidget
 from xray_desktop.ui.heatmap_controls import HeatmapControls
 from xray_desktop.ui.idle_guard import IdleGuard
 from xray_desktop.ui.job_tracker import JobTracker
+from xray_desktop.ui.map_check_controller import MapCheckController
+from xray_desktop.ui.map_check_widget import MapCheckBar
 from xray_desktop.ui.preferences import Preferences
 from xray_desktop.ui.results_panel import ResultsPanel
 from xray_desktop.ui.samples import SampleCase, load_samples
@@ -57,6 +59,7 @@ class MainWindow(QMainWindow):
     analysisShown = Signal(object)  # AnalysisResult now on screen
     caseFailed = Signal(str)  # message of a case that could not be opened or analysed
     modelsReady = Signal(object)  # WarmUpReport, or the exception when warm-up failed
+    mapChecked = Signal(object)  # MapCheckOutcome of "Check this map"
 
     recent_menu: QMenu
     samples_menu: QMenu
@@ -85,6 +88,7 @@ class MainWindow(QMainWindow):
         self.cases = CaseController(self)
         self.analysis = AnalysisController(self)
         self.account = AccountController(self)
+        self.map_checks = MapCheckController(self)
 
         self.setAcceptDrops(True)
         self._build_widgets()
@@ -128,6 +132,10 @@ class MainWindow(QMainWindow):
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(6, 6, 6, 6)
         right_layout.addWidget(self.results, 1)
+        self.map_check = MapCheckBar()
+        self.map_check.checkRequested.connect(self.map_checks.check)
+        self.map_check.cancelRequested.connect(self.map_checks.cancel)
+        right_layout.addWidget(self.map_check)
         self.feedback: FeedbackWidget | None = None
         if self.services is not None and self.services.feedback is not None:
             self.feedback = FeedbackWidget(self.services.feedback, self.session)
@@ -240,6 +248,12 @@ class MainWindow(QMainWindow):
 
     def reveal(self) -> None:
         self.analysis.reveal()
+
+    def check_map(self) -> None:
+        self.map_checks.check()
+
+    def cancel_map_check(self) -> None:
+        self.map_checks.cancel()
 
     def export_report(self) -> None:
         self.analysis.export_report()

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from xray_desktop import DISCLAIMER
+from xray_desktop.explain import METHOD_NAMES, faithfulness_text
 from xray_desktop.results import AnalysisResult, TaskResult, TaskStatus
 from xray_desktop.tasks import BODY_PARTS, TASKS
 from xray_desktop.ui.body_part import BODY_PART_CHOICES, BODY_PART_SHORTCUTS
@@ -75,6 +76,7 @@ class TaskCard(QFrame):
             meta.setObjectName("modelLine")
             meta.setWordWrap(True)
             layout.addWidget(meta)
+            self._add_map_lines(layout, result)
         elif result.status is TaskStatus.NOT_INSTALLED:
             status = QLabel("No model installed for this task")
             status.setObjectName("notInstalled")
@@ -85,6 +87,24 @@ class TaskCard(QFrame):
             status.setWordWrap(True)
             layout.addWidget(status)
         self.setCursor(Qt.CursorShape.PointingHandCursor)
+
+    def _add_map_lines(self, layout: QVBoxLayout, result: TaskResult) -> None:
+        """Under the map's answer: its faithfulness when checked, and the marker warning when it fired."""
+        self.faithfulness: QLabel | None = None
+        self.map_warning: QLabel | None = None
+        if result.map_faithfulness is not None:
+            method = METHOD_NAMES.get(result.method or "", result.method or "map")
+            self.faithfulness = QLabel(
+                f"{method} map: {faithfulness_text(result.map_faithfulness, result.map_random_baseline)}"
+            )
+            self.faithfulness.setObjectName("mapFaithfulness")
+            self.faithfulness.setWordWrap(True)
+            layout.addWidget(self.faithfulness)
+        if result.map_warning and result.heatmap is not None:
+            self.map_warning = QLabel(f"⚠ {result.map_warning[:1].upper()}{result.map_warning[1:]}.")
+            self.map_warning.setObjectName("mapWarning")
+            self.map_warning.setWordWrap(True)
+            layout.addWidget(self.map_warning)
 
     def mousePressEvent(self, event) -> None:
         self.clicked.emit(self.task)
@@ -266,6 +286,10 @@ class ResultsPanel(QWidget):
         self.body_part_warning.setVisible(unknown_part)
         others = [w for w in result.warnings if w not in notes and w != UNKNOWN_BODY_PART_WARNING]
         self.set_warnings(others, notes)
+        self._render()
+
+    def refresh(self) -> None:
+        """Redraw the cards from the (possibly updated) result, e.g. after its map was checked."""
         self._render()
 
     def set_hidden(self, hidden: bool) -> None:

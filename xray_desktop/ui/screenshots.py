@@ -27,6 +27,7 @@ class Shot:
     teaching: bool = False
     reveal: bool = False
     plain: bool = False  # opened from a copy outside the samples, so it names no body part (the Auto warning)
+    check_map: bool = False  # press "Check this map" and wait for its faithfulness line
 
 
 SHOTS: tuple[Shot, ...] = (
@@ -37,6 +38,8 @@ SHOTS: tuple[Shot, ...] = (
     Shot("dicom_light.png", "dicom/CR-MONO1-10-chest"),
     Shot("teaching_hidden.png", "chest/NORMAL__IM-0441-0001.jpeg", teaching=True),
     Shot("teaching_revealed.png", "chest/NORMAL__IM-0441-0001.jpeg", teaching=True, reveal=True),
+    Shot("map_faithfulness.png", "chest/PNEUMONIA__person1177_virus_1999.jpeg", check_map=True),
+    Shot("map_marker_warning.png", "chest/NORMAL__IM-0441-0001.jpeg", check_map=True),
 )
 
 
@@ -72,6 +75,9 @@ def capture_all(out_dir: Path, shots: Sequence[Shot] = SHOTS, timeout_s: float =
             wait_until_idle(window, timeout_s)  # let the warm-up finish so the status bar shows the models
             if shot.reveal:
                 window.reveal()
+            if shot.check_map:
+                window.check_map()
+                wait_until_idle(window, timeout_s)
             QApplication.processEvents()
             written.append(save_screenshot(window, out_dir / shot.name))
             window.close()

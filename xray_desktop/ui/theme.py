@@ -72,6 +72,9 @@ def _stylesheet(c: dict[str, str], base_pt: float) -> str:
     QLabel#modelLine, QLabel#notInstalled, QLabel#methodTimings, QLabel#resultsStatus,
         QLabel#imageNotes {{ color: {c["muted"]}; }}
     QLabel#unavailable {{ color: #c77700; }}
+    QLabel#mapWarning {{ background: {c["warn_bg"]}; color: {c["warn_fg"]}; border: 2px solid {c["warn_fg"]};
+        border-radius: 6px; padding: 6px; font-weight: 600; }}
+    QLabel#mapFaithfulness, QLabel#mapCheckStatus {{ font-weight: 600; }}
     QLabel#plausibilityWarning {{ background: {c["warn_bg"]}; color: {c["warn_fg"]};
         border-radius: 6px; padding: 8px; }}
     QFrame#bodyPartWarning {{ background: {c["warn_bg"]}; border: 2px solid {c["warn_fg"]}; border-radius: 6px; }}
