@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from xray_desktop.errors import ModelUnavailableError
+from xray_desktop.models.backend import Exporter
 from xray_desktop.models.calibration import calibrate
 from xray_desktop.models.checksum import sha256_file
 from xray_desktop.models.provider import Explainer, ExplainerFactory, WarmUpStatus
@@ -61,6 +62,8 @@ class LoadedModel:
         """(n, h, w, c) -> (n,) calibrated probabilities (temperature from the registry applied)."""
         return calibrate(self.predict_raw(batch), self.entry.effective_calibration)
 
+    backend = "tensorflow"
+
     def explainer(self, method: str) -> Explainer:
         """The cached explainer for `method` (built by the manager's factory and compiled on first use)."""
         with self._lock:
@@ -76,11 +79,27 @@ class ModelManager:
 
     `explainers` builds a map explainer for a loaded model and a method; the services pass
     `explain.cam.CamExplainer` (see `services.providers`), so this layer never imports `explain`.
+    `backend`: "tensorflow" (Keras; export, training and their tests) or "onnxruntime" (the exported
+    graphs; what `services.providers.default_provider` picks for analysis). `exporter(registry, entry)`
+    makes the graphs of an entry that has none (training side, injected for the same reason).
     """
 
-    def __init__(self, registry: Registry | None = None, *, explainers: ExplainerFactory | None = None) -> None:
+    def __init__(
+        self,
+        registry: Registry | None = None,
+        *,
+        explainers: ExplainerFactory | None = None,
+        backend: str = "tensorflow",
+        threads: int | None = None,
+        exporter: Exporter | None = None,
+    ) -> None:
+        from xray_desktop.models.backend import resolve_backend
+
         self._registry = registry
         self._explainers = explainers
+        self.backend = resolve_backend(backend)
+        self.threads = threads  # ONNX Runtime threads per model (None: $XRAY_DESKTOP_THREADS or the cores)
+        self._exporter = exporter
         self._cache: dict[tuple[str, str], LoadedModel] = {}
         self._lock = threading.RLock()
 
@@ -180,6 +199,10 @@ class ModelManager:
                 f"{who}: checksum mismatch (registry {entry.sha256[:12]}…, file {actual[:12]}…); "
                 "the file was changed or damaged, so it is not loaded"
             )
+        if self.backend == "onnxruntime":
+            from xray_desktop.models.backend import load_onnx_model
+
+            return load_onnx_model(self.registry, entry, self.threads, self._exporter, self._explainers)
         started = time.perf_counter()
         model = _keras_load(path, who)
         _check_signature(model, entry, who)
@@ -236,5 +259,5 @@ def check_model_file(path: str | Path, entry: ModelEntry) -> None:
     """
     path = Path(path)
     staging = Registry(path=path.parent / "registry.json", models=[], active_models={})
-    manager = ModelManager(staging)
+    manager = ModelManager(staging, backend="tensorflow")
     manager.verify(replace(entry, file=path.name))
