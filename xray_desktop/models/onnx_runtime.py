@@ -133,9 +133,11 @@ def session_options(threads: int | None = None) -> Any:
 
 
 def has_onnx(entry: ModelEntry) -> bool:
-    """True when the entry records exported graphs made from exactly its Keras file."""
+    """True when the entry records graphs made from exactly its Keras file, for its current CAM layers."""
     info = entry.onnx
-    return bool(info.get("file") and info.get("forward_file") and info.get("source_sha256") == entry.sha256)
+    made_from_file = bool(info.get("file") and info.get("forward_file") and info.get("source_sha256") == entry.sha256)
+    layers_current = not entry.cam_layers or list(info.get("layers", [])) == list(entry.cam_layers)
+    return made_from_file and layers_current
 
 
 def open_onnx(
