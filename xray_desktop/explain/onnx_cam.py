@@ -25,7 +25,8 @@ def normalise_maps(maps: np.ndarray) -> np.ndarray:
     maps = np.asarray(maps, dtype=np.float32)
     low = maps.min(axis=(1, 2), keepdims=True)
     high = maps.max(axis=(1, 2), keepdims=True)
-    return (maps - low) / (high - low + np.float32(EPSILON))
+    out: np.ndarray = (maps - low) / (high - low + np.float32(EPSILON))
+    return out
 
 
 def gradcam(activations: np.ndarray, gradients: np.ndarray) -> np.ndarray:
@@ -78,7 +79,8 @@ def scorecam(
 def sigmoid(logit: np.ndarray) -> np.ndarray:
     """Float32 logistic function (what the masked Score-CAM probabilities are)."""
     logit = np.asarray(logit, dtype=np.float32)
-    return (1.0 / (1.0 + np.exp(-logit))).astype(np.float32)
+    out: np.ndarray = (1.0 / (1.0 + np.exp(-logit))).astype(np.float32)
+    return out
 
 
 class OnnxExplainer:

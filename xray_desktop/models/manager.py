@@ -22,6 +22,7 @@ from xray_desktop.errors import ModelUnavailableError
 from xray_desktop.models.backend import Exporter
 from xray_desktop.models.calibration import calibrate
 from xray_desktop.models.checksum import sha256_file
+from xray_desktop.models.onnx_runtime import OnnxModel
 from xray_desktop.models.provider import Explainer, ExplainerFactory, WarmUpStatus
 from xray_desktop.models.registry import ModelEntry, Registry
 from xray_desktop.progress import Progress
@@ -74,6 +75,9 @@ class LoadedModel:
             return self._explainers[method]
 
 
+Loaded = LoadedModel | OnnxModel  # what `load` hands out: Keras, or the exported ONNX graphs
+
+
 class ModelManager:
     """Thread-safe cache of loaded Keras models, keyed by model id and checksum; a `ModelProvider`.
 
@@ -100,7 +104,7 @@ class ModelManager:
         self.backend = resolve_backend(backend)
         self.threads = threads  # ONNX Runtime threads per model (None: $XRAY_DESKTOP_THREADS or the cores)
         self._exporter = exporter
-        self._cache: dict[tuple[str, str], LoadedModel] = {}
+        self._cache: dict[tuple[str, str], Loaded] = {}
         self._lock = threading.RLock()
 
     @property
@@ -122,7 +126,7 @@ class ModelManager:
         with self._lock:
             return any(key[0] == model_id for key in self._cache)
 
-    def for_task(self, task: str) -> LoadedModel:
+    def for_task(self, task: str) -> Loaded:
         """The active model for `task`, loaded and verified.
 
         Raises:
@@ -133,7 +137,7 @@ class ModelManager:
             raise ModelUnavailableError(f"no model installed for {task}")
         return self.load(entry)
 
-    def load(self, entry: ModelEntry) -> LoadedModel:
+    def load(self, entry: ModelEntry) -> Loaded:
         """Load `entry` (or return the cached copy). Checks the checksum before Keras sees a byte."""
         key = (entry.id, entry.sha256)
         with self._lock:
@@ -149,7 +153,7 @@ class ModelManager:
         with self._lock:
             self._cache = {k: v for k, v in self._cache.items() if model_id is not None and k[0] != model_id}
 
-    def verify(self, entry: ModelEntry) -> LoadedModel:
+    def verify(self, entry: ModelEntry) -> Loaded:
         """Checksum and load `entry` afresh (bypassing the cache) and run one prediction; for `models verify`."""
         loaded = self._load_verified(entry)
         self._check_output(loaded)
@@ -183,7 +187,7 @@ class ModelManager:
 
     # --- internals ------------------------------------------------------------------------------
 
-    def _load_verified(self, entry: ModelEntry) -> LoadedModel:
+    def _load_verified(self, entry: ModelEntry) -> Loaded:
         path = self.registry.model_path(entry)
         who = f"model {entry.id!r} ({entry.task}, {path})"
         if not path.is_file():
@@ -214,7 +218,7 @@ class ModelManager:
             explainer_factory=self._explainers,
         )
 
-    def _check_output(self, loaded: LoadedModel) -> None:
+    def _check_output(self, loaded: Loaded) -> None:
         """One prediction on a blank input: the output must be a finite probability."""
         who = f"model {loaded.entry.id!r} ({loaded.entry.task}, {loaded.path})"
         try:

@@ -26,7 +26,7 @@ def onnx_members(entry: ModelEntry) -> dict[str, tuple[str, str]]:
 
 def onnx_sources(registry: Registry, entry: ModelEntry) -> dict[str, Path]:
     """The graph files to put in a package, each checked against its recorded checksum first."""
-    sources = {}
+    sources: dict[str, Path] = {}
     for member, (name, sha) in onnx_members(entry).items():
         path = registry.models_dir / name
         if not path.is_file() or sha256_file(path) != sha:

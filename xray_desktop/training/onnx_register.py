@@ -83,6 +83,8 @@ def ensure_onnx(
 
 def _load_keras(registry: Registry, entry: ModelEntry) -> Any:
     """Load the entry's Keras file through the manager's checks (checksum, signature)."""
-    from xray_desktop.models.manager import ModelManager
+    from xray_desktop.models.manager import LoadedModel, ModelManager
 
-    return ModelManager(registry, backend="tensorflow").load(entry).model
+    loaded = ModelManager(registry, backend="tensorflow").load(entry)
+    assert isinstance(loaded, LoadedModel)  # the tensorflow backend hands out Keras models
+    return loaded.model
