@@ -6,12 +6,12 @@ STAMP := $(VENV)/.installed-stamp
 export QT_QPA_PLATFORM ?= $(if $(DISPLAY)$(WAYLAND_DISPLAY),,offscreen)
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: run test lint bench screenshots bundle bundle-test tarball clean
+.PHONY: run test lint bench screenshots bundle bundle-test bundle-reading bundle-reading-test tarball clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,bundle]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,bundle,export]'
 	touch $(STAMP)
 
 run: $(STAMP)
@@ -41,6 +41,15 @@ bundle: $(STAMP)
 bundle-test: bundle
 	home=$$(mktemp -d) && XRAY_DESKTOP_HOME=$$home QT_QPA_PLATFORM=offscreen dist/XRayDesktop/xray-desktop-cli self-test; \
 	status=$$?; rm -rf "$$home"; exit $$status
+
+# The reading-station profile: no TensorFlow (analysis on ONNX Runtime); same self-test, its own dist folder.
+bundle-reading: $(STAMP)
+	$(BIN)/pyinstaller --noconfirm --clean --distpath dist/reading --workpath build/reading installer/xray_desktop_reading.spec
+
+bundle-reading-test: bundle-reading
+	home=$$(mktemp -d) && XRAY_DESKTOP_HOME=$$home QT_QPA_PLATFORM=offscreen dist/reading/XRayDesktop/xray-desktop-cli self-test; \
+	status=$$?; rm -rf "$$home"; exit $$status
+	du -sh dist/reading/XRayDesktop
 
 tarball: bundle
 	sh installer/linux/make_tarball.sh

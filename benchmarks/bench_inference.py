@@ -118,7 +118,7 @@ def measure_backbone(backbone: str, models_dir: Path, images_dir: Path) -> dict[
     registry = Registry.load(models_dir / "registry.json")
     entry = registry.install_file(staged, _entry_for(f"bench-{backbone}", "pneumonia", backbone, size, normalisation))
     registry.activate("pneumonia", entry.id)
-    manager = default_provider(registry)
+    manager = default_provider(registry, backend="tensorflow")  # this benchmark measures TensorFlow (bench_onnx: both)
     loaded = manager.load(entry)
     x = np.random.default_rng(0).random((1, size, size, 3)).astype(np.float32)
 
@@ -217,7 +217,7 @@ def _rss_child(models_dir: str) -> None:
     process = psutil.Process()
     baseline = process.memory_info().rss
     start = time.perf_counter()
-    statuses = ModelManager(Registry.load(Path(models_dir) / "registry.json")).warm_up()
+    statuses = ModelManager(Registry.load(Path(models_dir) / "registry.json"), backend="tensorflow").warm_up()
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(
         json.dumps(

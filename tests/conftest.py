@@ -211,7 +211,11 @@ def tiny_models_template(tmp_path_factory: pytest.TempPathFactory, tiny_square_m
     auc = float(roc_auc_score(labels, scores))
     accuracy = float(np.mean((scores >= 0.5) == (labels == 1)))
     metrics = {"validation": {"auc": auc, "accuracy": accuracy, "n": 64, "data": "64 generated square images"}}
-    write_model_entry(folder, tiny_square_model, "pneumonia", "tiny-pneumonia", metrics=metrics)
+    entry = write_model_entry(folder, tiny_square_model, "pneumonia", "tiny-pneumonia", metrics=metrics)
+    from xray_desktop.models.registry import Registry
+    from xray_desktop.training.onnx_register import ensure_onnx
+
+    ensure_onnx(Registry.load(folder / "registry.json"), entry, model=tiny_square_model)  # as registration does
     return folder
 
 

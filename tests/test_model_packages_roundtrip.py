@@ -104,14 +104,45 @@ def test_export_then_import_installs_an_identical_loadable_model(
     assert (target_models / "pneumonia-tiny-1.md").read_text(encoding="utf-8").startswith("# Tiny test CNN")
     reloaded = Registry.load(target_models / "registry.json")
     assert reloaded.active_entry("pneumonia").id == "pneumonia-tiny-1"
-    assert reloaded.get("pneumonia-tiny-1").to_dict() == source_registry.get("pneumonia-tiny-1").to_dict()
+    imported = reloaded.get("pneumonia-tiny-1").to_dict()
+    assert imported.pop("onnx")["parity"]["passed"] is True  # a package without graphs gets them at import
+    assert imported == source_registry.get("pneumonia-tiny-1").to_dict()
     assert ModelManager(reloaded).for_task("pneumonia").entry.id == "pneumonia-tiny-1"
     assert [e[1] for e in audit.events] == ["model_import"]
     assert sorted(p.name for p in target_models.iterdir()) == [
+        "pneumonia-tiny-1.cam.onnx",
+        "pneumonia-tiny-1.forward.onnx",
         "pneumonia-tiny-1.keras",
         "pneumonia-tiny-1.md",
         "registry.json",
     ]
+
+
+def test_a_package_carries_the_onnx_graphs_and_a_reading_station_imports_them(
+    source_registry: Registry, target_models: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Graphs exported at the source travel in the package, checksummed; no TensorFlow is needed to import them."""
+    from xray_desktop.models import backend
+    from xray_desktop.training.onnx_register import ensure_onnx
+
+    exported = ensure_onnx(source_registry, source_registry.get("pneumonia-tiny-1"))
+    package = export_package(ADMIN, "pneumonia-tiny-1", tmp_path / "tiny.xrm", registry=source_registry)
+    assert set(inspect_package(package).members) == {
+        "model/pneumonia-tiny-1.keras",
+        "card/pneumonia-tiny-1.md",
+        "onnx/pneumonia-tiny-1.cam.onnx",
+        "onnx/pneumonia-tiny-1.forward.onnx",
+    }
+    monkeypatch.setattr(backend, "tensorflow_installed", lambda: False)  # as on a reading station
+    entry = import_package(ADMIN, package, activate=True)
+    assert entry.onnx == exported.onnx
+    assert sha256_file(target_models / "pneumonia-tiny-1.cam.onnx") == exported.onnx["sha256"]
+    from xray_desktop.services.providers import default_provider
+
+    loaded = default_provider(Registry.load(target_models / "registry.json"), backend="onnxruntime").for_task(
+        "pneumonia"
+    )
+    assert loaded.backend == "onnxruntime"
 
 
 def test_import_without_activate_registers_but_leaves_the_task_as_it_was(

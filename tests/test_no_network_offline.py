@@ -96,9 +96,13 @@ def test_model_package_export_and_import_make_no_network_connection(
 
 @pytest.mark.slow
 def test_the_self_test_makes_no_network_connection(tiny_models_dir: Path, no_network: list[str]) -> None:
-    from xray_desktop.services.selftest import run_self_test
+    from xray_desktop.services.selftest import CheckStatus, run_self_test
 
     report = run_self_test(DOCTOR, gui=False)
 
-    assert report.passed, report.table()
+    # The tiny square-trained test models answer real films at random, so the known-answer checks may fail;
+    # every other check (checksums, loading, maps, the PDF) must pass with the network unplugged.
+    failures = [c for c in report.checks if c.status is CheckStatus.FAIL]
+    assert all("answered" in c.detail and "truth" in c.detail for c in failures), report.table()
+    assert any(c.status is CheckStatus.PASS and c.name == "pdf report" for c in report.checks), report.table()
     assert no_network == []

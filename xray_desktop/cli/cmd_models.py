@@ -27,6 +27,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     add_package_actions(actions)
     add_point_actions(actions)
+    from xray_desktop.cli.cmd_models_onnx import add_onnx_actions
+
+    add_onnx_actions(actions)
 
 
 def run_list(args: argparse.Namespace) -> int:
@@ -83,11 +86,11 @@ def run_show(args: argparse.Namespace) -> int:
 
 
 def run_verify(args: argparse.Namespace) -> int:
-    from xray_desktop.models.manager import ModelManager
     from xray_desktop.models.registry import Registry
+    from xray_desktop.services.providers import default_provider
 
     registry = Registry.load()
-    manager = ModelManager(registry)
+    manager = default_provider(registry)  # the runtime analysis uses (ONNX Runtime where installed)
     rows = [("id", "task", "status", "detail")]
     failed = False
     for entry in registry.models:

@@ -19,8 +19,10 @@ from typing import Any
 import numpy as np
 
 from xray_desktop.errors import ModelUnavailableError
+from xray_desktop.models.backend import Exporter
 from xray_desktop.models.calibration import calibrate
 from xray_desktop.models.checksum import sha256_file
+from xray_desktop.models.onnx_runtime import OnnxModel
 from xray_desktop.models.provider import Explainer, ExplainerFactory, WarmUpStatus
 from xray_desktop.models.registry import ModelEntry, Registry
 from xray_desktop.progress import Progress
@@ -61,6 +63,8 @@ class LoadedModel:
         """(n, h, w, c) -> (n,) calibrated probabilities (temperature from the registry applied)."""
         return calibrate(self.predict_raw(batch), self.entry.effective_calibration)
 
+    backend = "tensorflow"
+
     def explainer(self, method: str) -> Explainer:
         """The cached explainer for `method` on the registry's `cam_layers` (built by the manager's factory)."""
         with self._lock:
@@ -71,17 +75,36 @@ class LoadedModel:
             return self._explainers[method]
 
 
+Loaded = LoadedModel | OnnxModel  # what `load` hands out: Keras, or the exported ONNX graphs
+
+
 class ModelManager:
     """Thread-safe cache of loaded Keras models, keyed by model id and checksum; a `ModelProvider`.
 
     `explainers` builds a map explainer for a loaded model and a method; the services pass
     `explain.cam.CamExplainer` (see `services.providers`), so this layer never imports `explain`.
+    `backend`: "tensorflow" (Keras; export, training and their tests) or "onnxruntime" (the exported
+    graphs; what `services.providers.default_provider` picks for analysis). `exporter(registry, entry)`
+    makes the graphs of an entry that has none (training side, injected for the same reason).
     """
 
-    def __init__(self, registry: Registry | None = None, *, explainers: ExplainerFactory | None = None) -> None:
+    def __init__(
+        self,
+        registry: Registry | None = None,
+        *,
+        explainers: ExplainerFactory | None = None,
+        backend: str = "tensorflow",
+        threads: int | None = None,
+        exporter: Exporter | None = None,
+    ) -> None:
+        from xray_desktop.models.backend import resolve_backend
+
         self._registry = registry
         self._explainers = explainers
-        self._cache: dict[tuple[str, str], LoadedModel] = {}
+        self.backend = resolve_backend(backend)
+        self.threads = threads  # ONNX Runtime threads per model (None: $XRAY_DESKTOP_THREADS or the cores)
+        self._exporter = exporter
+        self._cache: dict[tuple[str, str], Loaded] = {}
         self._lock = threading.RLock()
 
     @property
@@ -103,7 +126,7 @@ class ModelManager:
         with self._lock:
             return any(key[0] == model_id for key in self._cache)
 
-    def for_task(self, task: str) -> LoadedModel:
+    def for_task(self, task: str) -> Loaded:
         """The active model for `task`, loaded and verified.
 
         Raises:
@@ -114,7 +137,7 @@ class ModelManager:
             raise ModelUnavailableError(f"no model installed for {task}")
         return self.load(entry)
 
-    def load(self, entry: ModelEntry) -> LoadedModel:
+    def load(self, entry: ModelEntry) -> Loaded:
         """Load `entry` (or return the cached copy). Checks the checksum before Keras sees a byte."""
         key = (entry.id, entry.sha256)
         with self._lock:
@@ -130,7 +153,7 @@ class ModelManager:
         with self._lock:
             self._cache = {k: v for k, v in self._cache.items() if model_id is not None and k[0] != model_id}
 
-    def verify(self, entry: ModelEntry) -> LoadedModel:
+    def verify(self, entry: ModelEntry) -> Loaded:
         """Checksum and load `entry` afresh (bypassing the cache) and run one prediction; for `models verify`."""
         loaded = self._load_verified(entry)
         self._check_output(loaded)
@@ -164,7 +187,7 @@ class ModelManager:
 
     # --- internals ------------------------------------------------------------------------------
 
-    def _load_verified(self, entry: ModelEntry) -> LoadedModel:
+    def _load_verified(self, entry: ModelEntry) -> Loaded:
         path = self.registry.model_path(entry)
         who = f"model {entry.id!r} ({entry.task}, {path})"
         if not path.is_file():
@@ -180,6 +203,10 @@ class ModelManager:
                 f"{who}: checksum mismatch (registry {entry.sha256[:12]}…, file {actual[:12]}…); "
                 "the file was changed or damaged, so it is not loaded"
             )
+        if self.backend == "onnxruntime":
+            from xray_desktop.models.backend import load_onnx_model
+
+            return load_onnx_model(self.registry, entry, self.threads, self._exporter, self._explainers)
         started = time.perf_counter()
         model = _keras_load(path, who)
         _check_signature(model, entry, who)
@@ -191,7 +218,7 @@ class ModelManager:
             explainer_factory=self._explainers,
         )
 
-    def _check_output(self, loaded: LoadedModel) -> None:
+    def _check_output(self, loaded: Loaded) -> None:
         """One prediction on a blank input: the output must be a finite probability."""
         who = f"model {loaded.entry.id!r} ({loaded.entry.task}, {loaded.path})"
         try:
@@ -236,5 +263,5 @@ def check_model_file(path: str | Path, entry: ModelEntry) -> None:
     """
     path = Path(path)
     staging = Registry(path=path.parent / "registry.json", models=[], active_models={})
-    manager = ModelManager(staging)
+    manager = ModelManager(staging, backend="tensorflow")
     manager.verify(replace(entry, file=path.name))

@@ -53,7 +53,7 @@ def run_explain_eval(
 
     registry = registry or Registry.load()
     entry = pick_entry(registry, task, model_id)
-    model = default_provider(registry).load(entry).model
+    model = default_provider(registry, backend="tensorflow").load(entry).model  # type: ignore[union-attr]  # Keras
     eval_paths, choice_paths, data = _films(folder, recipe, limit)
     films, skipped = load_films(eval_paths, entry)
     if not films:

@@ -28,6 +28,7 @@ from xray_desktop.errors import InputError, ModelUnavailableError, RegistryError
 from xray_desktop.models.checksum import sha256_file
 from xray_desktop.models.registry import ModelEntry, Registry
 from xray_desktop.security.permissions import Permission
+from xray_desktop.services import model_package_onnx as graphs
 from xray_desktop.services.session import Session
 
 PACKAGE_SUFFIX = ".xrm"
@@ -100,6 +101,7 @@ def export_package(session: Session, model_id: str, out_path: str | Path, *, reg
         if not card_file.is_file():
             raise ModelUnavailableError(f"model {entry.id!r}: model card {card_file} is missing")
         sources[CARD_PREFIX + entry.card] = card_file  # type: ignore[operator]
+    sources.update(graphs.onnx_sources(registry, entry))
 
     members = {name: {"size": src.stat().st_size, "sha256": sha256_file(src)} for name, src in sources.items()}
     manifest = {
@@ -168,6 +170,7 @@ def import_package(
         targets = {manifest.model_member: models_dir / entry.file}
         if manifest.card_member is not None:
             targets[manifest.card_member] = models_dir / entry.card  # type: ignore[operator]
+        targets.update({m: models_dir / name for m, (name, _sha) in graphs.onnx_members(entry).items()})
         _refuse_clashes(source, registry, targets)
 
         models_dir.mkdir(parents=True, exist_ok=True)
@@ -188,6 +191,7 @@ def import_package(
 
     before = (list(registry.models), dict(registry.active_models))
     try:
+        entry = graphs.graphs_for_import(registry, entry)
         registry.add(entry, activate=activate)
         registry.save()
         for path in (*placed, registry.path):
@@ -206,9 +210,11 @@ def import_package(
 
 def load_check(model_file: Path, entry: ModelEntry) -> None:
     """Default model check: the file must load through the ModelManager and match the entry's input and output."""
+    from xray_desktop.models.backend import tensorflow_installed
     from xray_desktop.models.manager import check_model_file
 
-    check_model_file(model_file, entry)
+    if tensorflow_installed():  # a reading station checks the ONNX graphs once they are placed
+        check_model_file(model_file, entry)
 
 
 @contextlib.contextmanager
@@ -254,7 +260,7 @@ def _read_manifest(source: Path, archive: zipfile.ZipFile) -> PackageManifest:
     except RegistryError as exc:
         raise InputError(f"{source}: the model entry is invalid: {exc}") from None
     members = _parse_members(source, data.get("members"))
-    expected = {MODEL_PREFIX + PurePosixPath(entry.file).name}
+    expected = {MODEL_PREFIX + PurePosixPath(entry.file).name, *graphs.onnx_members(entry)}
     if entry.card:
         expected.add(CARD_PREFIX + entry.card)
     if set(members) != expected:
@@ -264,9 +270,10 @@ def _read_manifest(source: Path, archive: zipfile.ZipFile) -> PackageManifest:
     model = members[MODEL_PREFIX + PurePosixPath(entry.file).name]
     if model.sha256 != entry.sha256:
         raise InputError(f"{source}: the manifest's checksum of the model differs from the entry's sha256")
+    graphs.check_manifest_onnx(source, entry, {name: m.sha256 for name, m in members.items()})
     for name, member in members.items():
         info = archive.getinfo(name)
-        limit = MAX_MODEL_BYTES if name.startswith(MODEL_PREFIX) else MAX_CARD_BYTES
+        limit = MAX_MODEL_BYTES if name.startswith((MODEL_PREFIX, graphs.ONNX_PREFIX)) else MAX_CARD_BYTES
         if member.size > limit or info.file_size > limit:
             raise InputError(f"{source}: {name} is larger than the {limit:,} bytes allowed")
         if info.file_size != member.size:

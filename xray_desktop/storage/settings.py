@@ -22,6 +22,7 @@ COLORMAPS = ("jet", "turbo", "inferno", "viridis", "magma", "hot")  # those expl
 THEMES = ("light", "dark")
 PAGE_SIZES = ("A4", "Letter")
 MAX_IDLE_LOCK_MINUTES = 24 * 60
+MAX_INFERENCE_THREADS = 256
 SETTINGS_FILE_NAME = "settings.enc"
 EXPORT_FORMAT = "xray-desktop-settings"
 EXPORT_VERSION = 1
@@ -41,6 +42,7 @@ class Settings:
     big_fonts: bool = False
     teaching_mode: bool = False
     report_page_size: str = "A4"
+    inference_threads: int = 0  # ONNX Runtime threads per model; 0 = the machine's cores
 
     def threshold_for(self, task: str, registry_threshold: float) -> float:
         """The threshold in force for a task: an admin's override, else the model's recorded one."""
@@ -106,6 +108,12 @@ def _minutes(value: Any) -> int:
     return value
 
 
+def _count(value: Any, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= high:
+        raise ValueError(f"must be a whole number from 0 (the machine's cores) to {high}, got {value!r}")
+    return value
+
+
 def _thresholds(value: Any) -> dict[str, float]:
     if not isinstance(value, Mapping):
         raise ValueError(f"must be an object mapping task names to thresholds, got {value!r}")
@@ -130,6 +138,7 @@ _CHECKS = {
     "big_fonts": _flag,
     "teaching_mode": _flag,
     "report_page_size": _choice(PAGE_SIZES),
+    "inference_threads": lambda v: _count(v, MAX_INFERENCE_THREADS),
 }
 
 

@@ -79,11 +79,9 @@ def evaluate_model(
 ) -> ModelEvaluation:
     """With `recipe`: `data` is the data root and `split` picks train/validation of the recipe's split.
     Without: `data` is a folder-per-class dataset or CSV, labelled by `class_map` (default: the model's)."""
-    from xray_desktop.training.pipeline import predict_planes
-
     registry = registry or Registry.load()
     entry = pick_entry(registry, task, model_id)
-    model = ModelManager(registry).load(entry).model
+    loaded = _manager(registry).load(entry)  # ONNX Runtime where installed: no TensorFlow to evaluate
     if recipe is not None:
         if recipe.task != task:
             raise InputError(f"recipe {recipe.name!r} is for {recipe.task}, not {task}")
@@ -106,7 +104,7 @@ def evaluate_model(
     images = load_images(samples, entry.spec, cache_dir or paths.data_home() / "training_cache", progress)
     if len(images.planes) == 0:
         raise InputError(f"{data}: none of the images could be read")
-    p_raw = predict_planes(model, images.planes, entry.spec)
+    p_raw = predict_loaded(loaded, images.planes, entry.spec)
     try:
         evaluation = evaluate_with(images.labels, p_raw, entry.effective_calibration, entry.threshold)
     except ValueError as exc:
@@ -115,3 +113,24 @@ def evaluate_model(
     return ModelEvaluation(
         entry, evaluation, description, samples_fingerprint(images.samples), images.unreadable, used_split
     )
+
+
+def _manager(registry: Registry) -> ModelManager:
+    """The analysis runtime (ONNX Runtime where installed), exporting graphs an old entry lacks."""
+    from xray_desktop.models.backend import resolve_backend
+    from xray_desktop.training.onnx_register import ensure_onnx
+
+    return ModelManager(registry, backend=resolve_backend(None), exporter=lambda r, e: ensure_onnx(r, e))
+
+
+def predict_loaded(loaded: Any, planes: Any, spec: Any, batch_size: int = 64) -> Any:
+    """Raw probabilities, shape (n,), through the loaded model's `predict_raw` (either engine)."""
+    import numpy as np
+
+    from xray_desktop.training.arrays import model_input
+
+    outputs = []
+    for start in range(0, len(planes), batch_size):
+        batch = np.stack([model_input(p, spec) for p in planes[start : start + batch_size]])
+        outputs.append(np.asarray(loaded.predict_raw(batch)).reshape(-1))
+    return np.concatenate(outputs) if outputs else np.zeros(0, np.float32)

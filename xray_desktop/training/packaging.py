@@ -136,6 +136,7 @@ def package_run(
         population=dict(recipe.population),
     )
     installed = registry.install_file(clean, entry, activate=activate)
+    installed = _with_onnx(registry, installed, model)
     head_images = test if test is not None else validation
     card = {
         **installed.to_dict(),
@@ -293,3 +294,15 @@ def _machine() -> str:
     if gpus:
         return f"{len(gpus)} GPU(s)"
     return f"{os.cpu_count()} CPU cores"
+
+
+def _with_onnx(registry: Registry, entry: ModelEntry, model: Any) -> ModelEntry:
+    """Export the ONNX inference graphs; a model that fails the parity check is unregistered again."""
+    from xray_desktop.training.onnx_register import OnnxExportError, ensure_onnx
+
+    try:
+        return ensure_onnx(registry, entry, model=model)
+    except OnnxExportError:
+        registry.remove(entry.id)
+        registry.save()
+        raise

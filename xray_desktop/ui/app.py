@@ -22,6 +22,7 @@ from xray_desktop.ui.app_services import AppServices
 from xray_desktop.ui.error_dialog import configure_logging, install_excepthook
 from xray_desktop.ui.main_window import MainWindow
 from xray_desktop.ui.preferences import Preferences
+from xray_desktop.ui.preload import SessionPreload
 from xray_desktop.ui.startup import audited_os_session, interactive_login
 
 APP_ID = "XRayDesktop"
@@ -83,6 +84,18 @@ def save_screenshot(window: MainWindow, out: Path) -> Path:
     return out
 
 
+def _apply_thread_setting(engine: object, services: AppServices | None) -> None:
+    """The admin's `inference_threads` setting (0 = the machine's cores) for the sessions opened from now on."""
+    settings = getattr(services, "settings", None)
+    threads = settings.get().inference_threads if settings is not None else 0
+    if threads:
+        engine.threads = threads  # type: ignore[attr-defined]
+        manager = getattr(engine, "_manager", None)
+        if manager is not None and manager.threads != threads:
+            manager.threads = threads
+            manager.unload()  # preloaded with the default count: reopen (a fraction of a second each)
+
+
 Login = Callable[[], tuple[Session, AppServices | None] | None]
 
 
@@ -98,14 +111,19 @@ def run_gui(options: GuiOptions, login: Login | None = None) -> int:
     configure_logging()
     if login is None:
         login = screenshot_login if options.screenshot is not None else interactive_login
+    preload = SessionPreload()
+    preload.start()  # the models' sessions load on a model thread while the user logs in
     logged_in = login()
     if logged_in is None:
+        preload.stop()
         return EXIT_OK  # the user cancelled the login
     session, services = logged_in
+    engine = preload.engine
+    _apply_thread_setting(engine, services)
     prefs = Preferences()
     if options.theme:
         prefs.theme = options.theme
-    window = MainWindow(session, preferences=prefs, teaching=options.teaching, services=services)
+    window = MainWindow(session, engine=engine, preferences=prefs, teaching=options.teaching, services=services)
     errors: list[BaseException] = []
     if options.screenshot is not None:
         window.error_sink = lambda _title, exc: errors.append(exc)  # nobody is there to close a dialog
@@ -116,6 +134,7 @@ def run_gui(options: GuiOptions, login: Login | None = None) -> int:
     timings: dict[str, float] = {}
     QApplication.processEvents()
     timings["window_shown"] = time.time()
+    preload.stop()  # the window's model thread takes over; what is loaded stays loaded
     window.start_models()
     status = EXIT_OK
     if options.open_paths:

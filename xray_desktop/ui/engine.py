@@ -44,8 +44,9 @@ def colour_map(heatmap: np.ndarray, colormap: str) -> np.ndarray:
 class AnalysisEngine:
     """Holds the loaded models for the lifetime of the model thread (who asks is each job's session)."""
 
-    def __init__(self, manager: ModelProvider | None = None) -> None:
+    def __init__(self, manager: ModelProvider | None = None, threads: int | None = None) -> None:
         self._manager = manager
+        self.threads = threads  # ONNX Runtime threads per model (None: the machine's cores)
 
     @property
     def manager(self) -> ModelProvider:
@@ -53,7 +54,7 @@ class AnalysisEngine:
             from xray_desktop.models.registry import Registry
             from xray_desktop.services.providers import default_provider
 
-            self._manager = default_provider(Registry.load())
+            self._manager = default_provider(Registry.load(), threads=self.threads)
         return self._manager
 
 

@@ -8,6 +8,10 @@ from typing import Any
 
 from xray_desktop.progress import Progress
 
+TRAINING_NEEDS_FULL_INSTALL = (
+    "Training a model needs the full install (with TensorFlow); this is the reading-station install."
+)
+
 
 @dataclass
 class ReloadRegistryJob:
@@ -27,8 +31,14 @@ def open_training_wizard(window: Any) -> Any:
     """Open the wizard beside a MainWindow (modeless); after a registration the window's models reload.
 
     `window` needs `session`, `models` (ui.worker.ModelThread), `error_sink` and `start_models()`.
-    Raises NotAllowedError for a session without the train permission.
+    Raises NotAllowedError for a session without the train permission, and UsageError on the
+    reading-station install (no TensorFlow): training needs the full install.
     """
+    from xray_desktop.errors import UsageError
+    from xray_desktop.models.backend import tensorflow_installed
+
+    if not tensorflow_installed():
+        raise UsageError(TRAINING_NEEDS_FULL_INSTALL)
     from PySide6.QtCore import Qt
 
     from xray_desktop.ui.training_wizard.wizard import TrainingWizard
@@ -50,4 +60,4 @@ def reload_window_models(window: Any) -> None:
     window.start_models()
 
 
-__all__ = ["ReloadRegistryJob", "open_training_wizard", "reload_window_models"]
+__all__ = ["TRAINING_NEEDS_FULL_INSTALL", "ReloadRegistryJob", "open_training_wizard", "reload_window_models"]
