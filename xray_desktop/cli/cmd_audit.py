@@ -32,10 +32,9 @@ def _verify(args: argparse.Namespace) -> int:
     if result.ok:
         print(f"audit log {log.path}: OK ({result.reason})")
         return 0
-    print(
-        f"audit log {log.path}: BROKEN at entry {result.first_broken_id}: {result.reason} "
-        f"({result.entries} entries before it verified)"
-    )
+    where = f" at entry {result.first_broken_id}" if result.first_broken_id is not None else ""
+    missing = f"; missing: entries {result.missing[0]}..{result.missing[1]}" if result.missing else ""
+    print(f"audit log {log.path}: BROKEN{where}: {result.reason} ({result.entries} entries verified{missing})")
     return EXIT_INPUT
 
 
