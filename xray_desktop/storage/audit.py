@@ -187,7 +187,7 @@ class AuditLog:
         chain = self._verify_chain()
         if not chain.ok:
             return chain
-        last_id, last_hash = self._tail()
+        last_id = self._tail()[0]
         heads: list[tuple[str, AuditHead]] = []
         for anchor in self.anchors:
             try:
