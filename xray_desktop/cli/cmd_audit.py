@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from xray_desktop.errors import EXIT_INPUT, UsageError
+from xray_desktop.cli.admin_credentials import admin_username
+from xray_desktop.errors import EXIT_INPUT
 from xray_desktop.services.audit import export_audit_csv, open_audit_log, verify_audit
 from xray_desktop.services.auth import AuthService, PasswordInput
 
@@ -39,11 +40,7 @@ def _verify(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    username = args.admin
-    if not username:
-        if args.password_stdin:
-            raise UsageError("--password-stdin needs --admin USER")
-        username = input("Administrator user name: ").strip()
+    username = admin_username(args)
     log = open_audit_log()
     service = AuthService.open(audit=log)
     session = service.login(username, PasswordInput(args.password_stdin).secret(f"Password for {username}"))

@@ -23,7 +23,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "batch",
         help="run one task's model over a folder and write a CSV",
         description="Analyse every image under DIR with TASK's active model; one CSV row per file "
-        "(path,task,probability,decision,threshold,model_id,error). Research and teaching use only.",
+        "(path,task,probability,decision,threshold,model_id,error,warnings). Research and teaching use only.",
     )
     parser.add_argument("folder", metavar="DIR", type=Path)
     parser.add_argument("--task", required=True, choices=TASK_NAMES)

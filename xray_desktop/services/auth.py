@@ -131,7 +131,12 @@ class PasswordInput:
             if not line:
                 raise UsageError(f"--password-stdin: expected {what} on the next line of standard input")
             return line.rstrip("\r\n")
-        value = getpass.getpass(f"{what}: ")
-        if confirm and getpass.getpass(f"{what} (again): ") != value:
-            raise UsageError("the two passwords typed differ")
+        try:
+            value = getpass.getpass(f"{what}: ")
+            if confirm and getpass.getpass(f"{what} (again): ") != value:
+                raise UsageError("the two passwords typed differ")
+        except EOFError:  # no terminal and nothing on stdin: say what to pass instead of a traceback
+            raise UsageError(
+                f"{what}: no terminal to ask on; pass --password-stdin and give it on standard input"
+            ) from None
         return value
