@@ -48,7 +48,7 @@ def registry_path() -> Path:
 
 
 def data_home() -> Path:
-    """Per-user data folder, created on first use."""
+    """Per-user data folder, created on first use, owner-only (0700) on POSIX: it holds personal data."""
     override = os.environ.get(ENV_HOME)
     if override:
         path = Path(override)
@@ -56,13 +56,38 @@ def data_home() -> Path:
         from platformdirs import user_data_dir
 
         path = Path(user_data_dir(APP_NAME, APP_AUTHOR))
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return private_folder(path)
 
 
 def logs_dir() -> Path:
-    path = data_home() / "logs"
-    path.mkdir(parents=True, exist_ok=True)
+    return private_folder(data_home() / "logs")
+
+
+def private_folder(path: Path) -> Path:
+    """Create `path` (0700) if missing, and take group/other access away from one we own (POSIX only)."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if os.name == "posix":
+        try:
+            info = path.stat()
+            if info.st_uid == os.getuid() and info.st_mode & 0o077:
+                os.chmod(path, info.st_mode & 0o700 | 0o700)
+        except OSError:  # a file system without POSIX modes (FAT stick): nothing to tighten
+            pass
+    return path
+
+
+def private_file(path: Path) -> Path:
+    """Create `path` empty with mode 0600 if missing, else tighten it to 0600 (POSIX; we must own it)."""
+    if os.name != "posix":
+        path.touch(exist_ok=True)
+        return path
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY | os.O_APPEND, 0o600))
+        info = path.stat()
+        if info.st_uid == os.getuid() and info.st_mode & 0o077:
+            os.chmod(path, 0o600)
+    except OSError:
+        pass
     return path
 
 

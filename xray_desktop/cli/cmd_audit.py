@@ -18,6 +18,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     verify = actions.add_parser("verify", help="check the hash chain; exit 3 and name the first broken entry")
     verify.set_defaults(func=_verify)
 
+    hashed = actions.add_parser(
+        "hash-path", help="print the keyed hash that audit entries carry for PATH (entries keep file names only)"
+    )
+    hashed.add_argument("path", metavar="PATH")
+    hashed.set_defaults(func=_hash_path)
+
     export = actions.add_parser("export", help="write the audit log to a CSV file (administrator credentials)")
     export.add_argument("--csv", required=True, type=Path, metavar="OUT")
     export.add_argument("--admin", metavar="USER", help="administrator to act as (asked when omitted)")
@@ -37,6 +43,11 @@ def _verify(args: argparse.Namespace) -> int:
     missing = f"; missing: entries {result.missing[0]}..{result.missing[1]}" if result.missing else ""
     print(f"audit log {log.path}: BROKEN{where}: {result.reason} ({result.entries} entries verified{missing})")
     return EXIT_INPUT
+
+
+def _hash_path(args: argparse.Namespace) -> int:
+    print(open_audit_log().path_hmac(str(Path(args.path).expanduser().absolute())))
+    return 0
 
 
 def _export(args: argparse.Namespace) -> int:

@@ -35,6 +35,7 @@ from typing import Any
 
 from xray_desktop.atomic import atomic_open
 from xray_desktop.errors import StoreError
+from xray_desktop.privacy import has_folder, path_hmac, path_key, redact_paths, seal_path
 from xray_desktop.storage.audit_head import AuditHead, HeadAnchor
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,9 @@ CREATE TABLE IF NOT EXISTS audit (
     hash TEXT NOT NULL
 );
 """
+# detail keys whose value is a file or folder: stored as the name plus `<key>_hmac`, never the full path
+PATH_KEYS = frozenset({"path", "image", "folder", "csv", "data_root", "run_dir", "source", "out", "file", "report"})
+FOLDER_KEYS = frozenset({"folder", "data_root", "run_dir"})  # of those, folders: the keyed hash only
 _ANCHORED_VERSION = 2  # PRAGMA user_version of a log written with anchors; 0: an older log, anchored on open
 _COLUMNS = ("id", "ts", "actor", "event", "details", "prev_hash", "hash")
 
@@ -93,6 +97,7 @@ class AuditLog:
     def __init__(self, path: Path, key: bytes, anchors: list[HeadAnchor] | None = None) -> None:
         self.path = Path(path)
         self._chain_key = hmac.new(bytes(key), _CHAIN_CONTEXT, hashlib.sha256).digest()
+        self._path_key = path_key(bytes(key))
         self._lock = threading.Lock()
         self.anchors: list[HeadAnchor] = list(anchors or [])
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -124,8 +129,12 @@ class AuditLog:
         return hmac.new(self._chain_key, body.encode("utf-8"), hashlib.sha256).hexdigest()
 
     def append(self, actor: str, event: str, details: dict[str, Any] | None = None) -> int:
-        """Add one entry, linked to the newest one (or to the head, if the table lost its tail); returns its id."""
-        details_text = canonical_json(details or {})
+        """Add one entry, linked to the newest one (or to the head, if the table lost its tail); returns its id.
+
+        Paths in `details` are kept as their file name plus a keyed hash (`<key>_hmac`), never in clear;
+        any other text has the folders of the paths it mentions removed (see `xray_desktop.privacy`).
+        """
+        details_text = canonical_json(self._without_paths(details or {}))
         ts = datetime.now(UTC).isoformat(timespec="milliseconds")
         with self._lock, self._connect() as conn:
             conn.execute("BEGIN IMMEDIATE")
@@ -146,6 +155,21 @@ class AuditLog:
                 conn.execute("ROLLBACK")
                 raise
         return entry_id
+
+    def path_hmac(self, path: str | Path) -> str:
+        """The keyed hash an entry carries for `path`: lets an administrator find the entries about a file."""
+        return path_hmac(self._path_key, str(path))
+
+    def _without_paths(self, details: dict[str, Any]) -> dict[str, Any]:
+        clean: dict[str, Any] = {}
+        for name, value in details.items():
+            if name in PATH_KEYS and isinstance(value, str | Path) and has_folder(str(value)):
+                clean[name], clean[f"{name}_hmac"] = seal_path(self._path_key, str(value))
+                if name in FOLDER_KEYS:  # a folder's own name is as telling as the path (a patient's folder)
+                    clean[name] = "…"
+            else:
+                clean[name] = _redacted(value)
+        return clean
 
     def _newest_head(self) -> AuditHead | None:
         """The head with the highest id among the readable anchors (an unreadable one is reported by verify)."""
@@ -313,6 +337,16 @@ class AuditLog:
                 cells = [e.id, e.ts, e.actor, e.event, canonical_json(e.details), e.prev_hash, e.hash]
                 writer.writerow([_csv_safe(c) for c in cells])
         return len(entries)
+
+
+def _redacted(value: Any) -> Any:
+    if isinstance(value, str | Path):
+        return redact_paths(str(value))
+    if isinstance(value, dict):
+        return {k: _redacted(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_redacted(v) for v in value]
+    return value
 
 
 def _entry(row: tuple[Any, ...]) -> AuditEntry:
