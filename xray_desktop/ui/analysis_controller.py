@@ -144,7 +144,8 @@ class AnalysisController:
     def update_report_action(self) -> None:
         state = self.w.cases.current
         shown = state is not None and state.analysis(self.method) is not None
-        self.w.action("report").setEnabled(shown and self.w.session.can(Permission.REPORT))
+        hidden = self.teaching and state is not None and not state.revealed  # no PDF with the answer before Reveal
+        self.w.action("report").setEnabled(shown and not hidden and self.w.session.can(Permission.REPORT))
 
     def case_failed(self, state: CaseState, title: str, exc: BaseException) -> None:
         w = self.w
@@ -257,7 +258,7 @@ class AnalysisController:
         w = self.w
         state = w.cases.current
         analysis = state.analysis(self.method) if state else None
-        if state is None or analysis is None:
+        if state is None or analysis is None or (self.teaching and not state.revealed):
             return
         default = str(Path(w.prefs.last_folder) / f"{state.path.stem}_report.pdf")
         name, _ = QFileDialog.getSaveFileName(w, "Export PDF report", default, "PDF (*.pdf)")

@@ -102,7 +102,7 @@ def run_gui(options: GuiOptions, login: Login | None = None) -> int:
     if logged_in is None:
         return EXIT_OK  # the user cancelled the login
     session, services = logged_in
-    prefs = Preferences()
+    prefs = Preferences(username=session.username)
     if options.theme:
         prefs.theme = options.theme
     window = MainWindow(session, preferences=prefs, teaching=options.teaching, services=services)
