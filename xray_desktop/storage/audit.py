@@ -156,6 +156,27 @@ class AuditLog:
                 raise
         return entry_id
 
+    def active_lockout(self, username: str) -> float | None:
+        """When the newest recorded lockout of `username` ends, unless an administrator unlocked it since.
+
+        The audit log is chained and anchored, so a lockout recorded here survives a user store that was
+        restored from an older backup; the auth service re-applies it at the next login.
+        """
+        with self._lock, self._connect() as conn:
+            row = conn.execute(
+                "SELECT id, details FROM audit WHERE event = 'account_locked' AND actor = ? ORDER BY id DESC LIMIT 1",
+                (username,),
+            ).fetchone()
+            if row is None:
+                return None
+            later = conn.execute(
+                "SELECT details FROM audit WHERE event = 'user_unlocked' AND id > ?", (int(row[0]),)
+            ).fetchall()
+        if any(_entry((0, "", "", "", d, "", "")).details.get("user") == username for (d,) in later):
+            return None
+        until = _entry((0, "", "", "", row[1], "", "")).details.get("until")
+        return float(until) if isinstance(until, int | float) else None
+
     def path_hmac(self, path: str | Path) -> str:
         """The keyed hash an entry carries for `path`: lets an administrator find the entries about a file."""
         return path_hmac(self._path_key, str(path))
