@@ -9,6 +9,7 @@ or in `XRAY_DESKTOP_HOME` when that is set (tests, portable installs).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -64,15 +65,28 @@ def logs_dir() -> Path:
 
 
 def private_folder(path: Path) -> Path:
-    """Create `path` (0700) if missing, and take group/other access away from one we own (POSIX only)."""
+    """Create `path` (0700) if missing, and take group/other access away from one we own (POSIX only).
+
+    A data folder belongs to one operating-system account (its key, its 0600 files): one owned by another
+    account is refused with a clear message instead of failing later on the first file it cannot read.
+    """
     path.mkdir(parents=True, exist_ok=True, mode=0o700)
     if os.name == "posix":
         try:
             info = path.stat()
-            if info.st_uid == os.getuid() and info.st_mode & 0o077:
-                os.chmod(path, info.st_mode & 0o700 | 0o700)
-        except OSError:  # a file system without POSIX modes (FAT stick): nothing to tighten
-            pass
+        except OSError:
+            return path
+        if info.st_uid != os.getuid():
+            from xray_desktop.errors import StoreError
+
+            raise StoreError(
+                f"{path}: this data folder belongs to another operating-system account (uid {info.st_uid}); "
+                "each account keeps its own data folder: unset XRAY_DESKTOP_HOME, or point it at a folder "
+                "of this account (IT guide, section 5)"
+            )
+        if info.st_mode & 0o077:
+            with contextlib.suppress(OSError):  # a file system without POSIX modes (FAT stick): nothing to do
+                os.chmod(path, 0o700)
     return path
 
 
