@@ -45,6 +45,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--colormap", default="jet", help="overlay colormap (jet, inferno, viridis, ...)")
     parser.add_argument("--alpha", type=float, default=0.4, help="overlay opacity 0-1 (default 0.4)")
     parser.add_argument("--report", type=Path, metavar="OUT.pdf", help="also write a PDF report of all files")
+    parser.add_argument(
+        "--patient-fields",
+        action="store_true",
+        help="with --report: include the DICOM patient fields (name, ID, birth date); doctors and administrators only",
+    )
     parser.set_defaults(func=run)
 
 
@@ -64,6 +69,10 @@ def run(args: argparse.Namespace) -> int:
             raise InputError(f"{args.heatmap_dir}: cannot write heatmaps there ({exc.strerror or exc})") from None
     from xray_desktop.storage.unique_names import UniqueNames
 
+    if args.patient_fields and args.report is None:
+        from xray_desktop.errors import UsageError
+
+        raise UsageError("--patient-fields belongs to --report OUT.pdf")
     names = UniqueNames()
     output_failed = False
     session = cli_session()
@@ -105,7 +114,14 @@ def run(args: argparse.Namespace) -> int:
 
         usable = [a for a in analyses if a.error is None]
         if usable:
-            written = export_report(session, usable, args.report, colormap=args.colormap, alpha=args.alpha)
+            written = export_report(
+                session,
+                usable,
+                args.report,
+                colormap=args.colormap,
+                alpha=args.alpha,
+                include_patient_data=args.patient_fields,
+            )
             if not args.json:
                 print(f"report written to {written}")
     return exit_code(analyses, args.task, output_failed)

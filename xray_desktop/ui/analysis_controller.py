@@ -146,6 +146,8 @@ class AnalysisController:
         shown = state is not None and state.analysis(self.method) is not None
         hidden = self.teaching and state is not None and not state.revealed  # no PDF with the answer before Reveal
         self.w.action("report").setEnabled(shown and not hidden and self.w.session.can(Permission.REPORT))
+        patient = self.w.action("report_patient")  # the same rule, for the roles that may see patient fields
+        patient.setEnabled(shown and not hidden and self.w.session.can(Permission.REPORT_PATIENT_DATA))
 
     def case_failed(self, state: CaseState, title: str, exc: BaseException) -> None:
         w = self.w
@@ -254,7 +256,8 @@ class AnalysisController:
             self.show_outcome(state)
 
     # ----- report --------------------------------------------------------------------------------------
-    def export_report(self) -> None:
+    def export_report(self, *, include_patient_data: bool = False) -> None:
+        """Ask where, then write the PDF on the model thread; `include_patient_data` adds the DICOM patient fields."""
         w = self.w
         state = w.cases.current
         analysis = state.analysis(self.method) if state else None
@@ -264,7 +267,7 @@ class AnalysisController:
         name, _ = QFileDialog.getSaveFileName(w, "Export PDF report", default, "PDF (*.pdf)")
         if not name:
             return
-        job = ReportJob(w.session, analysis, Path(name), self.colormap, w.viewer.opacity())
+        job = ReportJob(w.session, analysis, Path(name), self.colormap, w.viewer.opacity(), include_patient_data)
         w.status_label.setText(f"Writing {name}")
         w.models.submit(
             job,
