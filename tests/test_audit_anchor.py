@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from xray_desktop.security.audit_anchor import HEAD_FILE, KeyringHeadMirror, SealedHeadFile
 from xray_desktop.services.audit import open_audit_log
+from xray_desktop.services.audit_anchor import HEAD_FILE, KeyringHeadMirror, SealedHeadFile
 from xray_desktop.storage.audit import AuditLog
 
 

@@ -14,8 +14,8 @@ import hmac
 from pathlib import Path
 from typing import Any
 
+from xray_desktop.encrypted_store import EncryptedStore
 from xray_desktop.security.keys import DataKey, load_data_key
-from xray_desktop.security.store import EncryptedStore
 
 STATE_FOLDER = "ui-state"
 _NAME_CONTEXT = b"xray-desktop ui-state file name v1"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from xray_desktop.security.audit_anchor import head_anchors
 from xray_desktop.security.keys import DataKey, load_data_key
 from xray_desktop.security.permissions import Permission
+from xray_desktop.services.audit_anchor import head_anchors
 from xray_desktop.services.session import Session
 from xray_desktop.storage.audit import AUDIT_FILE, AuditLog, VerifyResult
 

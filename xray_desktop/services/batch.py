@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from xray_desktop.atomic import check_writable_folder
 from xray_desktop.errors import ImageLoadError, InputError, ModelUnavailableError, UsageError
 from xray_desktop.explain import METHODS
 from xray_desktop.imaging.preprocess import prepare_input, restore_map
@@ -29,7 +30,6 @@ from xray_desktop.progress import Cancelled, Progress
 from xray_desktop.security.permissions import Permission
 from xray_desktop.services.analyze import decide
 from xray_desktop.services.session import Session
-from xray_desktop.atomic import check_writable_folder
 from xray_desktop.storage.unique_names import UniqueNames
 from xray_desktop.tasks import require_task
 

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from xray_desktop.encrypted_store import EncryptedStore
 from xray_desktop.errors import StoreError
 from xray_desktop.security.keys import load_data_key
-from xray_desktop.security.store import EncryptedStore
 from xray_desktop.security.users import USERS_FILE
 
 log = logging.getLogger(__name__)

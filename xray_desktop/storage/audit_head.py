@@ -4,7 +4,7 @@ A hash chain alone proves that the entries it holds were not edited; it cannot p
 were removed from its end, nor that the file is not an older copy. The head, kept outside the
 SQLite file by one or more anchors (a sealed file in the data folder, a mirror in the OS keyring),
 says how far the chain reached. This module holds only the value and the protocol anchors follow;
-the anchors themselves live in `security.audit_anchor`, because they need the data key.
+the anchors themselves live in `services.audit_anchor`, because they need the data key.
 """
 
 from __future__ import annotations

@@ -15,10 +15,10 @@ import hmac
 import json
 from pathlib import Path
 
-from xray_desktop.errors import StoreError
-from xray_desktop.crypto import decrypt, encrypt
-from xray_desktop.security.keys import KEYRING_SERVICE, DataKey, keyring_entry_name
 from xray_desktop.atomic import atomic_write_bytes
+from xray_desktop.crypto import decrypt, encrypt
+from xray_desktop.errors import StoreError
+from xray_desktop.security.keys import KEYRING_SERVICE, DataKey, keyring_entry_name
 from xray_desktop.storage.audit_head import AuditHead, HeadAnchor
 
 HEAD_FILE = "audit-head.enc"
