@@ -200,7 +200,8 @@ class AnalysisController:
                 w.heatmap.set_timings(state.timings(self.map_task))
             w.map_checks.refresh()
             return
-        w.viewer.set_heatmap(None if hidden else state.coloured(self.method, self.map_task, self.colormap))
+        size = w.viewer.display_size()  # a large film's map is coloured at the viewer's display level
+        w.viewer.set_heatmap(None if hidden else state.coloured(self.method, self.map_task, self.colormap, size))
         analysis = state.analysis(self.method)
         result = analysis.result_for(self.map_task) if analysis else None
         w.viewer.set_boxes([] if hidden or result is None else list(result.boxes))
