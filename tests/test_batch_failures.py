@@ -18,6 +18,7 @@ from xray_desktop.models.registry import Registry
 from xray_desktop.progress import Progress
 from xray_desktop.security.permissions import Role
 from xray_desktop.services.batch import run_batch
+from xray_desktop.services.providers import default_provider
 from xray_desktop.services.session import Session
 
 
@@ -42,7 +43,7 @@ def _folder(tmp_path: Path, square_images, n: int = 4) -> Path:
 
 
 def _manager(models_dir: Path) -> ModelManager:
-    return ModelManager(Registry.load(models_dir / "registry.json"))
+    return default_provider(Registry.load(models_dir / "registry.json"))
 
 
 def test_a_batch_whose_csv_cannot_be_written_is_audited_as_failed(tiny_models_dir, tmp_path, square_images):
