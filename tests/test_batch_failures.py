@@ -122,3 +122,20 @@ def test_cli_batch_with_an_unusable_heatmap_dir_is_one_line_exit_3(tiny_models_d
     assert main([*argv, "--heatmap-dir", str(blocker)]) == EXIT_INPUT
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "cannot write heatmaps" in err[0] and "Traceback" not in err[0]
+
+
+def test_a_training_run_that_fails_is_audited_as_failed(tmp_path, tiny_models_dir):
+    from conftest import REPO_ROOT
+
+    from xray_desktop.services.training import run_training
+    from xray_desktop.training.recipes import load_recipe
+
+    recipe = load_recipe(REPO_ROOT / "training" / "recipes" / "pneumonia_small_cnn_128.toml")
+    recorder = Recorder()
+    empty = tmp_path / "no-images"
+    empty.mkdir()
+    with pytest.raises(Exception):  # noqa: B017 - whatever the trainer raises, the audit says "failed"
+        run_training(Session("dr", Role.DOCTOR, recorder), recipe, empty, tmp_path / "run", models_dir=tiny_models_dir)
+    events = [e for e, _ in recorder.events]
+    assert events[0] == "training_started" and events[-1] == "training_failed"
+    assert recorder.events[-1][1]["error"]
