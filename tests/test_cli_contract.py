@@ -109,3 +109,10 @@ def test_stderr_is_silent_when_nothing_failed(tiny_models_dir, tmp_path):
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)[0]["results"][0]["status"] == "ok"
     assert done.stderr == ""
+
+
+def test_a_batch_over_an_empty_folder_is_not_success(tiny_models_dir, tmp_path, capsys):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert main(["batch", str(empty), "--task", "pneumonia", "--csv", str(tmp_path / "o.csv")]) == EXIT_INPUT
+    assert "no files to analyse" in capsys.readouterr().err
