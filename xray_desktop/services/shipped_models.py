@@ -3,7 +3,8 @@
 The installer seeds a shared models folder (`MODELS_DIR`) once; later upgrades used to leave it as it
 was, so a model shipped with a new version never became available. `register_shipped` adds every
 shipped entry whose id the folder does not have (file and card copied, checksum verified), makes it
-active only for a task that has no active model, and never touches an administrator's choices.
+active only for a task the folder had no model for at all, and never touches an administrator's choices
+(a task with models but none active was chosen so).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ def register_shipped(shipped_registry: Path, models_dir: Path) -> ShippedResult:
     target_path = Path(models_dir) / "registry.json"
     target = Registry.load(target_path) if target_path.exists() else Registry.empty(target_path)
     result = ShippedResult()
+    tasks_with_models = {m.task for m in target.models}  # there, "no active model" was an administrator's choice
     for entry in shipped.models:
         if target.find(entry.id) is not None:
             continue
@@ -47,7 +49,11 @@ def register_shipped(shipped_registry: Path, models_dir: Path) -> ShippedResult:
             shutil.copy2(card, target.models_dir / card.name)
         target.add(entry)
         result.added.append(entry.id)
-        if target.active_models.get(entry.task) is None and shipped.active_models.get(entry.task) == entry.id:
+        if (
+            entry.task not in tasks_with_models
+            and target.active_models.get(entry.task) is None
+            and shipped.active_models.get(entry.task) == entry.id
+        ):
             target.activate(entry.task, entry.id)
             result.activated.append(entry.id)
     if result.added:
