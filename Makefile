@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 export QT_QPA_PLATFORM ?= $(if $(DISPLAY)$(WAYLAND_DISPLAY),,offscreen)
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: run test lint bench screenshots bundle bundle-test bundle-reading bundle-reading-test tarball clean
+.PHONY: run check-qt-libs test lint bench screenshots bundle bundle-test bundle-reading bundle-reading-test tarball clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -14,8 +14,14 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev,bundle,export]'
 	touch $(STAMP)
 
+# Before the window: on Linux with a display, Qt's xcb plugin needs system libraries that pip cannot
+# install; the check names the missing ones and prints the apt-get / dnf command (xray_desktop/qt_system_libs.py).
 run: $(STAMP)
+	$(BIN)/python -m xray_desktop.qt_system_libs
 	$(BIN)/xray-desktop gui
+
+check-qt-libs: $(STAMP)
+	$(BIN)/python -m xray_desktop.qt_system_libs --force --verbose
 
 test: $(STAMP)
 	$(BIN)/ruff check .

@@ -12,9 +12,9 @@ import sys
 def _console_to_log() -> None:
     if sys.stdout is not None and sys.stderr is not None:
         return
-    from xray_desktop.paths import logs_dir
+    from xray_desktop.paths import logs_dir, private_file
 
-    log = open(logs_dir() / "gui-console.log", "a", encoding="utf-8", buffering=1)  # noqa: SIM115 - lives as long as the process
+    log = open(private_file(logs_dir() / "gui-console.log"), "a", encoding="utf-8", buffering=1)  # noqa: SIM115 - lives as long as the process
     sys.stdout = sys.stdout or log
     sys.stderr = sys.stderr or log
 

@@ -92,11 +92,13 @@ def test_install_upgrade_and_uninstall(repo: Path, tmp_path: Path) -> None:
         "APPS": str(apps),
         "MODELS_DIR": str(models),
         "PROFILE": str(tmp_path / "profile.sh"),
+        "MODELS_GROUP": subprocess.run(["id", "-gn"], capture_output=True, text=True).stdout.strip(),
     }
 
-    def install(*args: str) -> None:
+    def install(*args: str) -> str:
         done = subprocess.run(["sh", str(unpacked / "install.sh"), *args], env=env, capture_output=True, text=True)
         assert done.returncode == 0, done.stderr
+        return done.stdout
 
     install()
     entry = (apps / "xray-desktop.desktop").read_text(encoding="utf-8")
@@ -111,10 +113,42 @@ def test_install_upgrade_and_uninstall(repo: Path, tmp_path: Path) -> None:
 
     # An administrator imports a model; an upgrade must keep the shared models folder as it is.
     (models / "registry.json").write_text('{"imported": true}\n', encoding="utf-8")
-    install()
+    out = install()
     assert (models / "registry.json").read_text(encoding="utf-8") == '{"imported": true}\n'
+    assert f"xray-desktop-cli register-shipped {models}" in out  # newly shipped models get registered
 
     install("--uninstall")
     assert not prefix.exists()
     assert not (apps / "xray-desktop.desktop").exists()
     assert (models / "registry.json").exists(), "uninstall leaves data and models in place"
+
+
+def test_a_root_install_gives_the_models_folder_its_own_group_not_root(repo: Path, tmp_path: Path) -> None:
+    """As root, MODELS_GROUP defaults to "xray-desktop" (created when missing), never to root's own group."""
+    if os.geteuid() != 0:
+        pytest.skip("the default group applies to root installs; this test runs as another account")
+    with tarfile.open(_make(repo)) as archive:
+        archive.extractall(tmp_path / "unpacked", filter="tar")
+    unpacked = tmp_path / "unpacked" / f"xray-desktop-{_version()}"
+    stubs, calls = tmp_path / "stubs", tmp_path / "calls.txt"
+    stubs.mkdir()
+    for tool, status in (("getent", 2), ("chgrp", 0), ("groupadd", 0)):  # no real group is made or changed
+        (stubs / tool).write_text(f'#!/bin/sh\necho "{tool} $*" >> "{calls}"\nexit {status}\n', encoding="utf-8")
+        (stubs / tool).chmod(0o755)
+    env = {
+        **os.environ,
+        "PATH": f"{stubs}:{os.environ['PATH']}",
+        "PREFIX": str(tmp_path / "opt"),
+        "APPS": str(tmp_path / "apps"),
+        "MODELS_DIR": str(tmp_path / "models"),
+        "PROFILE": str(tmp_path / "profile.sh"),
+        "GROUPADD": str(stubs / "groupadd"),
+    }
+    env.pop("MODELS_GROUP", None)
+    done = subprocess.run(["sh", str(unpacked / "install.sh")], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    log = calls.read_text(encoding="utf-8").splitlines()
+    assert "getent group xray-desktop" in log and "groupadd xray-desktop" in log
+    assert any(line.startswith("chgrp -R xray-desktop ") for line in log)
+    assert "usermod -aG xray-desktop" in done.stdout
+    assert (tmp_path / "models").stat().st_mode & stat.S_ISGID

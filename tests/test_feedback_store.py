@@ -25,7 +25,7 @@ def test_feedback_is_stored_and_found_by_image_hash_after_restart(tmp_path: Path
     assert entry.model_id == "pneumonia-densenet121-v1"
     assert audit.names() == ["feedback"]
 
-    found = FeedbackService().for_image(session(Role.STUDENT), case.image_sha256)
+    found = FeedbackService().for_image(session(Role.DOCTOR, "dr.a"), case.image_sha256)
     assert len(found) == 1
     got = found[0]
     assert (got.username, got.task, got.verdict, got.comment) == (
@@ -94,3 +94,13 @@ def test_admin_exports_csv_for_retraining(tmp_path: Path) -> None:
     assert first["model_id"] == "pneumonia-densenet121-v1"
     assert first["model_probability"] == "0.873100"
     assert first["comment"].startswith("'=")  # spreadsheet formula neutralised
+
+
+def test_feedback_is_visible_only_to_its_author_and_to_admins(tmp_path: Path) -> None:
+    case = analysis(tmp_path)
+    FeedbackService().record(session(Role.ADMIN, "boss"), case, "pneumonia", Verdict.AGREE, comment="obvious lobar")
+    FeedbackService().record(session(Role.DOCTOR, "dr.b"), case, "pneumonia", Verdict.UNSURE, comment="mine")
+    assert FeedbackService().for_image(session(Role.STUDENT, "stud"), case.image_sha256) == []
+    [own] = FeedbackService().for_image(session(Role.DOCTOR, "dr.b"), case.image_sha256)
+    assert own.comment == "mine"
+    assert len(FeedbackService().for_image(session(Role.ADMIN, "other-admin"), case.image_sha256)) == 2

@@ -32,7 +32,7 @@ def test_disagree_saves_with_the_opposite_label_and_emits(qtbot, tmp_path: Path)
         "no consolidation",
         "h1",
     )
-    stored = service.for_image(session(), case.image_sha256)
+    stored = service.for_image(session(Role.DOCTOR, "dr.q"), case.image_sha256)
     assert [e.id for e in stored] == [entry.id]
     assert "no consolidation" in widget.previous_label.text()
     assert widget.current_verdict() is None  # form cleared for the next one
@@ -51,9 +51,18 @@ def test_save_without_a_verdict_asks_for_one(qtbot, tmp_path: Path) -> None:
 def test_earlier_feedback_shows_when_the_same_image_is_opened_again(qtbot, tmp_path: Path) -> None:
     service = FeedbackService()
     service.record(session(Role.DOCTOR, "dr.earlier"), analysis(tmp_path), "pneumonia", "agree", comment="clear case")
-    widget = FeedbackWidget(service, session(Role.STUDENT))
+    widget = FeedbackWidget(service, session(Role.DOCTOR, "dr.earlier"))
     qtbot.addWidget(widget)
     widget.set_analysis(analysis(tmp_path, "renamed_copy.png"))  # same pixels, same hash
     assert "dr.earlier" in widget.previous_label.text() and "clear case" in widget.previous_label.text()
+
+
+def test_a_student_sees_neither_the_admins_comment_nor_may_give_feedback(qtbot, tmp_path: Path) -> None:
+    service = FeedbackService()
+    service.record(session(Role.ADMIN, "boss"), analysis(tmp_path), "pneumonia", "agree", comment="lobar, obvious")
+    widget = FeedbackWidget(service, session(Role.STUDENT, "stud"))
+    qtbot.addWidget(widget)
+    widget.set_analysis(analysis(tmp_path))
+    assert "lobar" not in widget.previous_label.text() and "boss" not in widget.previous_label.text()
     assert not widget.save_button.isEnabled()  # students cannot give feedback
     assert "cannot give feedback" in widget.status_label.text()

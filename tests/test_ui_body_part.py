@@ -125,7 +125,7 @@ def test_the_choice_is_remembered_by_a_new_window(qtbot, make_window, isolated_h
     window = make_window()
     window.action("body_part:limb").trigger()
     window.close()
-    again = make_window(preferences=Preferences())
+    again = make_window(preferences=Preferences(username=window.session.username))
     assert again.body_part() == "limb"
     assert again.results.body_part.currentData() == "limb"
     assert again.action("body_part:limb").isChecked()

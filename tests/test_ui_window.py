@@ -215,18 +215,18 @@ def test_dicom_overlay_shows_modality_without_patient_identity_and_toggles(
     assert not window.viewer.info_visible()
 
 
-def test_view_settings_are_remembered_in_the_data_home(qtbot, make_window, isolated_home: Path) -> None:
+def test_view_settings_are_remembered_for_the_account(qtbot, make_window, isolated_home: Path) -> None:
     window = make_window()
     window.heatmap.opacity.setValue(70)
     window.heatmap.colormap.setCurrentText("inferno")
     window.action("dark").trigger()
     window.close()
-    assert (isolated_home / "ui_settings.ini").is_file()
+    assert not (isolated_home / "ui_settings.ini").exists()  # per account, sealed: not a shared INI file
     again = make_window()
     assert again.heatmap.opacity.value() == 70
     assert again.heatmap.colormap.currentText() == "inferno"
     assert again.action("dark").isChecked()
-    assert Preferences().recent_files == []
+    assert Preferences(username=again.session.username).recent_files == []
 
 
 def test_dropping_a_file_opens_it(qtbot, make_window, tiny_models_dir: Path) -> None:

@@ -66,3 +66,16 @@ def _fsync_dir(folder: Path) -> None:
         os.fsync(dir_fd)
     finally:
         os.close(dir_fd)
+
+
+def check_writable_folder(folder: str | os.PathLike[str]) -> Path:
+    """Create `folder` if needed and prove a file can be written there, before any work is done.
+
+    Raises OSError (with the folder in its message) so callers turn it into their one-line error.
+    """
+    target = Path(folder)
+    target.mkdir(parents=True, exist_ok=True)
+    fd, probe = tempfile.mkstemp(prefix=".write-check.", dir=target)
+    os.close(fd)
+    os.unlink(probe)
+    return target

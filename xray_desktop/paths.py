@@ -9,6 +9,7 @@ or in `XRAY_DESKTOP_HOME` when that is set (tests, portable installs).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -48,7 +49,7 @@ def registry_path() -> Path:
 
 
 def data_home() -> Path:
-    """Per-user data folder, created on first use."""
+    """Per-user data folder, created on first use, owner-only (0700) on POSIX: it holds personal data."""
     override = os.environ.get(ENV_HOME)
     if override:
         path = Path(override)
@@ -56,13 +57,51 @@ def data_home() -> Path:
         from platformdirs import user_data_dir
 
         path = Path(user_data_dir(APP_NAME, APP_AUTHOR))
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return private_folder(path)
 
 
 def logs_dir() -> Path:
-    path = data_home() / "logs"
-    path.mkdir(parents=True, exist_ok=True)
+    return private_folder(data_home() / "logs")
+
+
+def private_folder(path: Path) -> Path:
+    """Create `path` (0700) if missing, and take group/other access away from one we own (POSIX only).
+
+    A data folder belongs to one operating-system account (its key, its 0600 files): one owned by another
+    account is refused with a clear message instead of failing later on the first file it cannot read.
+    """
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if os.name == "posix":
+        try:
+            info = path.stat()
+        except OSError:
+            return path
+        if info.st_uid != os.getuid():
+            from xray_desktop.errors import StoreError
+
+            raise StoreError(
+                f"{path}: this data folder belongs to another operating-system account (uid {info.st_uid}); "
+                "each account keeps its own data folder: unset XRAY_DESKTOP_HOME, or point it at a folder "
+                "of this account (IT guide, section 5)"
+            )
+        if info.st_mode & 0o077:
+            with contextlib.suppress(OSError):  # a file system without POSIX modes (FAT stick): nothing to do
+                os.chmod(path, 0o700)
+    return path
+
+
+def private_file(path: Path) -> Path:
+    """Create `path` empty with mode 0600 if missing, else tighten it to 0600 (POSIX; we must own it)."""
+    if os.name != "posix":
+        path.touch(exist_ok=True)
+        return path
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY | os.O_APPEND, 0o600))
+        info = path.stat()
+        if info.st_uid == os.getuid() and info.st_mode & 0o077:
+            os.chmod(path, 0o600)
+    except OSError:
+        pass
     return path
 
 

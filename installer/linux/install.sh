@@ -4,8 +4,12 @@
 #   ./install.sh                        per-user install in ~/.local/opt/xray-desktop
 #   sudo MODELS_DIR=/var/lib/xray-desktop/models ./install.sh
 #                                       also keep models in a folder outside the program (survives upgrades,
-#                                       writable by the group MODELS_GROUP, default: your primary group) and point
-#                                       XRAY_DESKTOP_MODELS at it for every login and menu entry
+#                                       read-only for every account, writable by the group MODELS_GROUP: default
+#                                       "xray-desktop", created if missing, when run as root; your primary group
+#                                       otherwise) and point XRAY_DESKTOP_MODELS at it for every login and menu
+#                                       entry. Upgrades register the models a new release ships that it lacks.
+# Each operating-system account keeps its own data folder (~/.local/share/XRayDesktop: its own XRay Desktop
+# accounts, history and audit log, owner-only); only the program and the models folder are shared.
 #   sudo ./install.sh --uninstall       remove program and menu entries; users' data and MODELS_DIR stay
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -17,6 +21,7 @@ else
     APPS=${APPS:-$HOME/.local/share/applications}
 fi
 PROFILE=${PROFILE:-/etc/profile.d/xray-desktop.sh}
+GROUPADD=${GROUPADD:-groupadd --system}
 
 if [ "${1:-}" = "--uninstall" ]; then
     rm -f "$APPS/xray-desktop.desktop" "$APPS/xray-desktop-selftest.desktop"
@@ -34,12 +39,23 @@ chmod -R u+rwX,go+rX,go-w "$PREFIX"  # files written atomically are 0600: every 
 
 ENV_PREFIX=""
 if [ -n "${MODELS_DIR:-}" ]; then
+    if [ -z "${MODELS_GROUP:-}" ]; then
+        if [ "$(id -u)" = 0 ]; then MODELS_GROUP=xray-desktop; else MODELS_GROUP=$(id -gn); fi
+    fi
+    if ! getent group "$MODELS_GROUP" >/dev/null 2>&1; then
+        $GROUPADD "$MODELS_GROUP"
+        echo "Created the group $MODELS_GROUP: add the accounts that may import models (usermod -aG $MODELS_GROUP NAME)."
+    fi
     mkdir -p "$MODELS_DIR"
     if [ ! -e "$MODELS_DIR/registry.json" ]; then  # first install: start from the shipped models
         cp -a "$PREFIX/_internal/models/." "$MODELS_DIR/"
+    else  # upgrade: keep the folder as it is, but register the models this release ships that it lacks
+        "$PREFIX/xray-desktop-cli" register-shipped "$MODELS_DIR" ||
+            echo "warning: the shipped models could not all be registered in $MODELS_DIR (see above)" >&2
     fi
-    chgrp -R "${MODELS_GROUP:-$(id -gn)}" "$MODELS_DIR"
+    chgrp -R "$MODELS_GROUP" "$MODELS_DIR"
     chmod -R u=rwX,g=rwX,o=rX "$MODELS_DIR"
+    find "$MODELS_DIR" -type d -exec chmod g+s {} +  # files added later keep the group
     if [ "$(id -u)" = 0 ]; then
         printf 'export XRAY_DESKTOP_MODELS=%s\n' "$MODELS_DIR" > "$PROFILE"
     fi

@@ -7,7 +7,9 @@ so adding a subcommand never touches this file.
 
 Exit codes (every subcommand): 0 ok, 2 usage, 3 an input file could not be used,
 4 a model is missing or unusable, 5 not allowed. Errors go to stderr as one line;
-never a traceback for bad input.
+never a traceback for bad input. Any file-system error (a read-only folder, a full disk, a path
+that is a file) is such a line too, with exit 3. stderr stays silent unless something failed:
+TensorFlow's native start-up lines are held back (`xray_desktop.quiet_tf`).
 """
 
 from __future__ import annotations
@@ -18,8 +20,8 @@ import pkgutil
 import sys
 from collections.abc import Sequence
 
-from xray_desktop import __version__
-from xray_desktop.errors import EXIT_USAGE, XRayError
+from xray_desktop import __version__, quiet_tf
+from xray_desktop.errors import EXIT_INPUT, EXIT_USAGE, XRayError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -37,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    quiet_tf.install()
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -50,9 +53,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     except XRayError as exc:
         print(f"xray-desktop: error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except OSError as exc:  # a file-system error is bad input too: one line naming the file, exit 3
+        print(f"xray-desktop: error: {describe_os_error(exc)}", file=sys.stderr)
+        return EXIT_INPUT
     except KeyboardInterrupt:
         print("xray-desktop: interrupted", file=sys.stderr)
         return 130
+
+
+def describe_os_error(exc: OSError) -> str:
+    """`<file>: <reason>` (and the second file of a rename), without errno clutter."""
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    names = [str(n) for n in (exc.filename, exc.filename2) if n is not None]
+    return f"{' -> '.join(names)}: {reason}" if names else reason
 
 
 def gui_main() -> int:

@@ -2,8 +2,10 @@
 
 `--check-map` scores each map's faithfulness against random maps (`map_faithfulness` in the JSON).
 
-Exit 3 if any file is unusable; else 4 if a model is unavailable (or a task named with --task has none);
-unusable files and broken models never stop the other files or tasks.
+Exit 3 if any file is unusable or an output (heatmap, report) cannot be written; else 4 if a model is
+unavailable, a task named with --task has none, or nothing at all was analysed (no task of the request
+has a model installed); unusable files and broken models never stop the other files or tasks. Heatmap
+file names never collide: a second `1.png` gets `1__task__method-2.png`.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from xray_desktop.errors import EXIT_INPUT, EXIT_MODEL, EXIT_OK
+from xray_desktop.errors import EXIT_INPUT, EXIT_MODEL, EXIT_OK, InputError
 from xray_desktop.explain import METHODS
 from xray_desktop.tasks import BODY_PARTS, TASK_NAMES
 
@@ -43,17 +45,36 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--colormap", default="jet", help="overlay colormap (jet, inferno, viridis, ...)")
     parser.add_argument("--alpha", type=float, default=0.4, help="overlay opacity 0-1 (default 0.4)")
     parser.add_argument("--report", type=Path, metavar="OUT.pdf", help="also write a PDF report of all files")
+    parser.add_argument(
+        "--patient-fields",
+        action="store_true",
+        help="with --report: include the DICOM patient fields (name, ID, birth date); doctors and administrators only",
+    )
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from xray_desktop.models.registry import Registry
-    from xray_desktop.results import TaskStatus
     from xray_desktop.services.analyze import analyze_image
     from xray_desktop.services.auth import cli_session
     from xray_desktop.services.providers import default_provider
     from xray_desktop.services.settings import SettingsService
 
+    if args.heatmap_dir is not None:
+        from xray_desktop.atomic import check_writable_folder
+
+        try:  # before any work: a read-only folder must not cost the user the analysis
+            check_writable_folder(args.heatmap_dir)
+        except OSError as exc:
+            raise InputError(f"{args.heatmap_dir}: cannot write heatmaps there ({exc.strerror or exc})") from None
+    from xray_desktop.storage.unique_names import UniqueNames
+
+    if args.patient_fields and args.report is None:
+        from xray_desktop.errors import UsageError
+
+        raise UsageError("--patient-fields belongs to --report OUT.pdf")
+    names = UniqueNames()
+    output_failed = False
     session = cli_session()
     overrides = SettingsService().get().threshold_overrides
     manager = default_provider(Registry.load())
@@ -77,7 +98,13 @@ def run(args: argparse.Namespace) -> int:
         if analysis.error:
             print(f"xray-desktop: error: {analysis.error}", file=sys.stderr)
         if args.heatmap_dir is not None and analysis.image is not None:
-            write_overlays(analysis, args.heatmap_dir, args.method, args.colormap, args.alpha)
+            try:
+                write_overlays(analysis, args.heatmap_dir, args.method, args.colormap, args.alpha, names)
+            except OSError as exc:  # the result is still printed below; the exit code says an output is missing
+                output_failed = True
+                print(
+                    f"xray-desktop: error: {exc.filename or args.heatmap_dir}: {exc.strerror or exc}", file=sys.stderr
+                )
         if not args.json:
             print(format_text(analysis))
     if args.json:
@@ -87,28 +114,49 @@ def run(args: argparse.Namespace) -> int:
 
         usable = [a for a in analyses if a.error is None]
         if usable:
-            written = export_report(session, usable, args.report, colormap=args.colormap, alpha=args.alpha)
-            print(f"report written to {written}", file=sys.stderr)
-    if any(a.error for a in analyses):
+            written = export_report(
+                session,
+                usable,
+                args.report,
+                colormap=args.colormap,
+                alpha=args.alpha,
+                include_patient_data=args.patient_fields,
+            )
+            if not args.json:
+                print(f"report written to {written}")
+    return exit_code(analyses, args.task, output_failed)
+
+
+def exit_code(analyses: list[Any], task: str, output_failed: bool = False) -> int:
+    """README's codes: 3 unusable input or unwritable output; 4 a model unavailable or nothing analysed."""
+    from xray_desktop.results import TaskStatus
+
+    if output_failed or any(a.error for a in analyses):
         return EXIT_INPUT
-    named = args.task in TASK_NAMES  # "auto", "all" and body parts treat "not installed" as normal
+    named = task in TASK_NAMES  # "auto", "all" and body parts treat "not installed" as normal...
     for analysis in analyses:
         for result in analysis.results:
             if result.status is TaskStatus.UNAVAILABLE or (named and result.status is TaskStatus.NOT_INSTALLED):
                 return EXIT_MODEL
+    if not any(r.status is TaskStatus.OK for a in analyses for r in a.results):
+        return EXIT_MODEL  # ...but only while at least one task ran: "nothing analysed" is never success
     return EXIT_OK
 
 
-def write_overlays(analysis: Any, folder: Path, method: str, colormap: str, alpha: float) -> list[Path]:
-    """One `<file stem>__<task>__<method>.png` overlay per task that has a map."""
+def write_overlays(
+    analysis: Any, folder: Path, method: str, colormap: str, alpha: float, names: Any = None
+) -> list[Path]:
+    """One `<file stem>__<task>__<method>.png` overlay per task that has a map; `names` keeps them unique."""
     from xray_desktop.atomic import atomic_write_bytes
     from xray_desktop.explain.overlay import encode_png, render_overlay
+    from xray_desktop.storage.unique_names import UniqueNames
 
+    names = names or UniqueNames()
     written = []
     for result in analysis.results:
         if result.heatmap is None:
             continue
-        target = folder / f"{Path(analysis.path).stem}__{result.task}__{method}.png"
+        target = folder / names.claim(f"{Path(analysis.path).stem}__{result.task}__{method}")
         atomic_write_bytes(target, encode_png(render_overlay(analysis.image.pixels, result.heatmap, colormap, alpha)))
         written.append(target)
     return written

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from xray_desktop.errors import EXIT_INPUT, UsageError
+from xray_desktop.cli.admin_credentials import admin_username
+from xray_desktop.errors import EXIT_INPUT
 from xray_desktop.services.audit import export_audit_csv, open_audit_log, verify_audit
 from xray_desktop.services.auth import AuthService, PasswordInput
 
@@ -16,6 +17,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     verify = actions.add_parser("verify", help="check the hash chain; exit 3 and name the first broken entry")
     verify.set_defaults(func=_verify)
+
+    hashed = actions.add_parser(
+        "hash-path", help="print the keyed hash that audit entries carry for PATH (entries keep file names only)"
+    )
+    hashed.add_argument("path", metavar="PATH")
+    hashed.set_defaults(func=_hash_path)
 
     export = actions.add_parser("export", help="write the audit log to a CSV file (administrator credentials)")
     export.add_argument("--csv", required=True, type=Path, metavar="OUT")
@@ -32,19 +39,19 @@ def _verify(args: argparse.Namespace) -> int:
     if result.ok:
         print(f"audit log {log.path}: OK ({result.reason})")
         return 0
-    print(
-        f"audit log {log.path}: BROKEN at entry {result.first_broken_id}: {result.reason} "
-        f"({result.entries} entries before it verified)"
-    )
+    where = f" at entry {result.first_broken_id}" if result.first_broken_id is not None else ""
+    missing = f"; missing: entries {result.missing[0]}..{result.missing[1]}" if result.missing else ""
+    print(f"audit log {log.path}: BROKEN{where}: {result.reason} ({result.entries} entries verified{missing})")
     return EXIT_INPUT
 
 
+def _hash_path(args: argparse.Namespace) -> int:
+    print(open_audit_log().path_hmac(str(Path(args.path).expanduser().absolute())))
+    return 0
+
+
 def _export(args: argparse.Namespace) -> int:
-    username = args.admin
-    if not username:
-        if args.password_stdin:
-            raise UsageError("--password-stdin needs --admin USER")
-        username = input("Administrator user name: ").strip()
+    username = admin_username(args)
     log = open_audit_log()
     service = AuthService.open(audit=log)
     session = service.login(username, PasswordInput(args.password_stdin).secret(f"Password for {username}"))

@@ -1,7 +1,7 @@
 """`xray-desktop batch DIR --task TASK --csv OUT.csv [--heatmap-dir DIR] [--jobs N]`, with a progress bar on stderr.
 
 The CSV is written row by row: Ctrl-C leaves a valid CSV of the files done. Exit 3 if any file was unusable
-(its row carries the reason), 4 if the task's model is unavailable.
+(its row carries the reason) or the folder holds no file, 4 if the task's model is unavailable.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "batch",
         help="run one task's model over a folder and write a CSV",
         description="Analyse every image under DIR with TASK's active model; one CSV row per file "
-        "(path,task,probability,decision,threshold,model_id,error). Research and teaching use only.",
+        "(path,task,probability,decision,threshold,model_id,error,warnings). Research and teaching use only.",
     )
     parser.add_argument("folder", metavar="DIR", type=Path)
     parser.add_argument("--task", required=True, choices=TASK_NAMES)
@@ -62,6 +62,9 @@ def run(args: argparse.Namespace) -> int:
         f"{summary.seconds:.1f}s ({summary.files_per_second:.1f} files/s) -> {summary.csv_path}",
         file=sys.stderr,
     )
+    if summary.total == 0:  # nothing analysed is never success
+        print(f"xray-desktop: error: {args.folder}: no files to analyse there", file=sys.stderr)
+        return EXIT_INPUT
     return EXIT_INPUT if summary.failed else EXIT_OK
 
 

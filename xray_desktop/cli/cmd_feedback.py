@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from xray_desktop.errors import UsageError
+from xray_desktop.cli.admin_credentials import admin_username
 
 if TYPE_CHECKING:
     from xray_desktop.services.session import Session
@@ -30,11 +30,7 @@ def admin_login(args: argparse.Namespace) -> Session:
     """Log in for this one command; the permission itself is checked by the service."""
     from xray_desktop.services.auth import PasswordInput, cli_login
 
-    username = args.admin
-    if not username:
-        if args.password_stdin:
-            raise UsageError("--password-stdin needs --admin USER")
-        username = input("Administrator user name: ").strip()
+    username = admin_username(args)
     return cli_login(username, PasswordInput(args.password_stdin).secret(f"Password for {username}"))
 
 

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from xray_desktop.errors import UsageError
+from xray_desktop.cli.admin_credentials import admin_username
 from xray_desktop.tasks import TASK_NAMES
 
 if TYPE_CHECKING:
@@ -71,11 +71,7 @@ def _login(args: argparse.Namespace) -> tuple[AuthService, Session]:
     """Log the administrator in for this one command; the services check Permission.MANAGE_MODELS."""
     from xray_desktop.services.auth import AuthService, PasswordInput
 
-    username = args.admin
-    if not username:
-        if args.password_stdin:
-            raise UsageError("--password-stdin needs --admin USER")
-        username = input("Administrator user name: ").strip()
+    username = admin_username(args)
     service = AuthService.open()
     if service.key_warning:
         print(f"xray-desktop: warning: {service.key_warning}", file=sys.stderr)

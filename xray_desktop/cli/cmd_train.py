@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from xray_desktop.cli.admin_credentials import admin_username
 from xray_desktop.errors import EXIT_OK, InputError, UsageError
 
 if TYPE_CHECKING:
@@ -131,6 +132,7 @@ def _session(args: argparse.Namespace) -> Session:
         return cli_session()
     if not args.admin:
         raise UsageError("--activate needs --admin USER (activating a model is an administrator's decision)")
+    admin_username(args)  # no terminal and no --password-stdin: say so instead of EOFError
     return cli_login(args.admin, PasswordInput(args.password_stdin).secret(f"Password for {args.admin}"))
 
 

@@ -10,7 +10,8 @@ import argparse
 import sys
 import time
 
-from xray_desktop.errors import NotAllowedError, UsageError
+from xray_desktop.cli.admin_credentials import admin_username
+from xray_desktop.errors import NotAllowedError
 from xray_desktop.security.permissions import Permission, Role
 from xray_desktop.security.users import UserInfo
 from xray_desktop.services.auth import AuthService, PasswordInput
@@ -80,11 +81,7 @@ def _admin_args(parser: argparse.ArgumentParser, then: str = "") -> None:
 
 def admin_session(args: argparse.Namespace, service: AuthService, passwords: PasswordInput) -> Session:
     """Log the administrator in for this one command; refused (exit 5) unless the account may manage users."""
-    username = args.admin
-    if not username:
-        if args.password_stdin:
-            raise UsageError("--password-stdin needs --admin USER")
-        username = input("Administrator user name: ").strip()
+    username = admin_username(args)
     session = service.login(username, passwords.secret(f"Password for {username}"))
     session.require(Permission.MANAGE_USERS)
     return session

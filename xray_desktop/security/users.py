@@ -212,6 +212,25 @@ class UserStore:
     def unlock(self, username: str) -> UserInfo:
         return self._update(normalise_username(username), unlock=True)
 
+    def apply_lock(self, username: str, until: float) -> bool:
+        """Lock `username` until `until` unless a lock at least as long is already there; True if it changed.
+
+        Used to re-apply a lockout that the audit log records but the store lost (a restored backup).
+        """
+        name = normalise_username(username)
+        with self._lock:
+            data = self._load()
+            record = data["users"].get(name)
+            if record is None or until <= self.clock():
+                return False
+            current = record.get("locked_until")
+            if current is not None and current >= until:
+                return False
+            record["locked_until"] = float(until)
+            record["failed_attempts"] = 0
+            self.store.save(data)
+            return True
+
     # -- internals ---------------------------------------------------------------------------
 
     def _verify(self, username: str, password: str, *, allow_must_change: bool) -> UserInfo:

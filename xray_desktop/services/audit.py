@@ -6,6 +6,7 @@ from pathlib import Path
 
 from xray_desktop.security.keys import DataKey, load_data_key
 from xray_desktop.security.permissions import Permission
+from xray_desktop.services.audit_anchor import head_anchors
 from xray_desktop.services.session import Session
 from xray_desktop.storage.audit import AUDIT_FILE, AuditLog, VerifyResult
 
@@ -17,7 +18,9 @@ def open_audit_log(home: Path | None = None, key: DataKey | None = None) -> Audi
 
         home = data_home()
     data_key = key or load_data_key(home)
-    return AuditLog(home / AUDIT_FILE, data_key.key)
+    log = AuditLog(home / AUDIT_FILE, data_key.key, head_anchors(home, data_key))
+    log.anchor_if_older()
+    return log
 
 
 def verify_audit(log: AuditLog) -> VerifyResult:

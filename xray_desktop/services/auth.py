@@ -58,6 +58,7 @@ class AuthService:
 
     def login(self, username: str, password: str) -> Session:
         """A Session with the audit log attached, or NotAllowedError saying why (bad credentials, locked, ...)."""
+        self._reapply_lockout(username)
         try:
             info = self.users.authenticate(username, password)
         except AccountLockedError as exc:
@@ -78,6 +79,16 @@ class AuthService:
             raise
         self._record(info.username, "login", role=info.role.value)
         return Session(info.username, info.role, self.audit)
+
+    def _reapply_lockout(self, username: str) -> None:
+        """A lockout the audit log records but the user store lost (restored from a backup) applies again."""
+        active_lockout = getattr(self.audit, "active_lockout", None)
+        if active_lockout is None:
+            return
+        name = _actor(username)
+        until = active_lockout(name)
+        if until is not None and self.users.apply_lock(name, until):
+            self._record(name, "lockout_reapplied", until=until)
 
     def logout(self, session: Session, reason: str = "user") -> None:
         """`reason`: 'user', 'idle' (auto-lock) or 'exit'."""
@@ -131,7 +142,12 @@ class PasswordInput:
             if not line:
                 raise UsageError(f"--password-stdin: expected {what} on the next line of standard input")
             return line.rstrip("\r\n")
-        value = getpass.getpass(f"{what}: ")
-        if confirm and getpass.getpass(f"{what} (again): ") != value:
-            raise UsageError("the two passwords typed differ")
+        try:
+            value = getpass.getpass(f"{what}: ")
+            if confirm and getpass.getpass(f"{what} (again): ") != value:
+                raise UsageError("the two passwords typed differ")
+        except EOFError:  # no terminal and nothing on stdin: say what to pass instead of a traceback
+            raise UsageError(
+                f"{what}: no terminal to ask on; pass --password-stdin and give it on standard input"
+            ) from None
         return value

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from xray_desktop.atomic import check_writable_folder
 from xray_desktop.errors import ImageLoadError, InputError, ModelUnavailableError, UsageError
 from xray_desktop.explain import METHODS
 from xray_desktop.imaging.preprocess import prepare_input, restore_map
@@ -29,9 +30,20 @@ from xray_desktop.progress import Cancelled, Progress
 from xray_desktop.security.permissions import Permission
 from xray_desktop.services.analyze import decide
 from xray_desktop.services.session import Session
+from xray_desktop.storage.unique_names import UniqueNames
 from xray_desktop.tasks import require_task
 
-CSV_COLUMNS = ("path", "task", "probability", "decision", "threshold", "operating_point", "model_id", "error")
+CSV_COLUMNS = (
+    "path",
+    "task",
+    "probability",
+    "decision",
+    "threshold",
+    "operating_point",
+    "model_id",
+    "error",
+    "warnings",
+)
 BATCH_SIZE = 16
 
 
@@ -60,6 +72,7 @@ class _Loaded:
     model_input: np.ndarray | None
     pixels: np.ndarray | None  # kept only when heatmaps are written
     error: str | None
+    warnings: str = ""  # plausibility reasons ("; "-joined): the row is computed but flagged
 
 
 def run_batch(
@@ -110,7 +123,14 @@ def run_batch(
     summary = BatchSummary(root, task, entry.id, csv_file, len(files), 0, 0, 0, 0, 0.0)
     started = time.perf_counter()
     session.record("batch_started", folder=str(root), task=task, model_id=entry.id, files=len(files))
+    names = UniqueNames()
+    failure: str | None = None
     try:
+        if heat_dir is not None:
+            try:
+                check_writable_folder(heat_dir)
+            except OSError as exc:
+                raise InputError(f"{heat_dir}: cannot write heatmaps there ({exc.strerror or exc})") from None
         with _open_csv(csv_file) as (handle, writer):
             for batch in _batches(files, entry, jobs, batch_size, keep_pixels=heat_dir is not None):
                 usable = [item for item in batch if item.model_input is not None]
@@ -131,7 +151,7 @@ def run_batch(
                 for item in batch:
                     if item.model_input is None:
                         writer.writerow(
-                            [str(item.path), task, "", "", used_threshold, used_point, entry.id, item.error]
+                            [str(item.path), task, "", "", used_threshold, used_point, entry.id, item.error, ""]
                         )
                         summary.failed += 1
                     else:
@@ -148,10 +168,11 @@ def run_batch(
                                 used_point,
                                 entry.id,
                                 "",
+                                item.warnings,
                             ]
                         )
                         if maps is not None and heat_dir is not None:
-                            _write_overlay(heat_dir, root, item, maps[index], entry, task, colormap, alpha)
+                            _write_overlay(heat_dir, root, item, maps[index], entry, task, colormap, alpha, names)
                             summary.heatmaps += 1
                     summary.processed += 1
                 handle.flush()
@@ -163,10 +184,15 @@ def run_batch(
     except (Cancelled, KeyboardInterrupt):
         summary.cancelled = True
         raise
+    except BaseException as exc:  # a crash or an unwritable CSV/heatmap: audited as a failed job, then raised
+        failure = f"{type(exc).__name__}: {exc}"
+        raise
     finally:
         summary.seconds = time.perf_counter() - started
+        event = "batch_failed" if failure else "batch_cancelled" if summary.cancelled else "batch"
         session.record(
-            "batch",
+            event,
+            **({"error": failure} if failure else {}),
             folder=str(root),
             task=task,
             model_id=entry.id,
@@ -201,8 +227,8 @@ class _open_csv:
         self.path = path
 
     def __enter__(self) -> tuple[Any, Any]:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
             self.handle = self.path.open("w", newline="", encoding="utf-8")
         except OSError as exc:
             raise InputError(f"{self.path}: cannot write the CSV ({exc.strerror or exc})") from None
@@ -247,15 +273,17 @@ def _batches(
 
 def _load_one(path: Path, spec: Any, keep_pixels: bool) -> _Loaded:
     from xray_desktop.imaging.loader import load_radiograph
+    from xray_desktop.imaging.quality import assess_plausibility
 
     try:
         radiograph = load_radiograph(path)
         model_input = prepare_input(radiograph.pixels, spec)
+        warnings = "; ".join(assess_plausibility(radiograph).reasons)
     except ImageLoadError as exc:
         return _Loaded(path, None, None, exc.reason)
     except (ValueError, MemoryError) as exc:
         return _Loaded(path, None, None, f"cannot prepare the image: {exc}")
-    return _Loaded(path, model_input, radiograph.pixels if keep_pixels else None, None)
+    return _Loaded(path, model_input, radiograph.pixels if keep_pixels else None, None, warnings)
 
 
 def _write_overlay(
@@ -267,6 +295,7 @@ def _write_overlay(
     task: str,
     cmap: str,
     alpha: float,
+    names: UniqueNames,
 ) -> None:
     from xray_desktop.atomic import atomic_write_bytes
     from xray_desktop.explain.overlay import encode_png, render_overlay
@@ -274,5 +303,9 @@ def _write_overlay(
     assert item.pixels is not None
     heatmap = np.clip(restore_map(model_map, entry.spec, item.pixels.shape), 0.0, 1.0)
     relative = item.path.relative_to(root).with_suffix("")
-    name = "__".join(relative.parts) + f"__{task}.png"
-    atomic_write_bytes(folder / name, encode_png(render_overlay(item.pixels, heatmap, cmap, alpha)))
+    name = names.claim("__".join(relative.parts) + f"__{task}")
+    target = folder / name
+    try:
+        atomic_write_bytes(target, encode_png(render_overlay(item.pixels, heatmap, cmap, alpha)))
+    except OSError as exc:
+        raise InputError(f"{target}: cannot write the heatmap ({exc.strerror or exc})") from None

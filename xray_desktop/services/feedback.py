@@ -93,9 +93,16 @@ class FeedbackService:
         return entry
 
     def for_image(self, session: Session, image_sha256: str) -> list[FeedbackEntry]:
-        """Feedback already given on this image (by anyone), oldest first, to show when it is opened again."""
+        """Feedback already given on this image, oldest first, to show when it is opened again.
+
+        Only the reader's own feedback, except for administrators (who export it all anyway): a student
+        opening a case must not read a colleague's comment, nor learn the answer from it in teaching mode.
+        """
         session.require(Permission.ANALYZE)
-        return self._store.list(image_sha256=image_sha256)
+        entries = self._store.list(image_sha256=image_sha256)
+        if session.can(Permission.EXPORT_FEEDBACK):
+            return entries
+        return [e for e in entries if e.username == session.username]
 
     def export_csv(self, session: Session, out_path: str | Path) -> int:
         """Write all feedback to a CSV (atomically) for retraining; returns the number of rows."""

@@ -18,7 +18,7 @@ from typing import Any
 
 from xray_desktop import paths
 from xray_desktop.errors import InputError
-from xray_desktop.progress import Progress
+from xray_desktop.progress import Cancelled, Progress
 from xray_desktop.security.permissions import Permission
 from xray_desktop.services.session import Session
 from xray_desktop.training.recipes import Recipe
@@ -90,17 +90,26 @@ def run_training(
 
     refuse_existing_id(recipe, models_dir, replace)
     session.record("training_started", recipe=recipe.name, task=recipe.task, data_root=str(data_root))
-    return train(
-        recipe,
-        data_root,
-        run_dir,
-        weights=weights,
-        progress=progress,
-        on_epoch=on_epoch,
-        strategy=strategy,
-        cache_dir=cache_dir,
-        resume=resume,
-    )
+    try:
+        return train(
+            recipe,
+            data_root,
+            run_dir,
+            weights=weights,
+            progress=progress,
+            on_epoch=on_epoch,
+            strategy=strategy,
+            cache_dir=cache_dir,
+            resume=resume,
+        )
+    except (Cancelled, KeyboardInterrupt):
+        session.record("training_cancelled", recipe=recipe.name, run_dir=str(run_dir))
+        raise
+    except BaseException as exc:  # a crashed job is audited as failed, never left as "started"
+        session.record(
+            "training_failed", recipe=recipe.name, run_dir=str(run_dir), error=f"{type(exc).__name__}: {exc}"
+        )
+        raise
 
 
 def register_run(

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from xray_desktop.crypto import decrypt, encrypt
 from xray_desktop.errors import StoreError
+from xray_desktop.paths import private_file
 
 DB_FILE_NAME = "records.sqlite3"
 
@@ -37,6 +38,7 @@ class Database:
         self.path = Path(path)
         self._write_lock = threading.Lock()
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_file(self.path)  # owner-only before SQLite opens it; its -wal/-shm files copy this mode
         with self.write() as conn:
             conn.execute("PRAGMA journal_mode=WAL")
             for statement in schema:

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QApplication
 
 from xray_desktop.errors import XRayError
 from xray_desktop.services.session import Session
+from xray_desktop.ui.account_switch import forget_account, load_account
 from xray_desktop.ui.case_state import CaseState
 from xray_desktop.ui.engine import AnalysisOutcome
 from xray_desktop.ui.gui_thread import call_on_gui_thread
@@ -95,6 +96,7 @@ class AccountController:
         """Another user logged in: services, permissions and the title follow; open cases stay."""
         w = self.w
         w.session = session
+        load_account(w, session.username)
         if w.feedback is not None:
             w.feedback.set_session(session)
         w.update_title()
@@ -138,6 +140,7 @@ class AccountController:
 
         w.services.auth.logout(w.session, reason="user")
         w.cases.forget(clear_cases=True)
+        forget_account(w)
         session = run_login(w.services.auth, w)
         if session is None:
             self.logged_out = True

@@ -144,7 +144,10 @@ class AnalysisController:
     def update_report_action(self) -> None:
         state = self.w.cases.current
         shown = state is not None and state.analysis(self.method) is not None
-        self.w.action("report").setEnabled(shown and self.w.session.can(Permission.REPORT))
+        hidden = self.teaching and state is not None and not state.revealed  # no PDF with the answer before Reveal
+        self.w.action("report").setEnabled(shown and not hidden and self.w.session.can(Permission.REPORT))
+        patient = self.w.action("report_patient")  # the same rule, for the roles that may see patient fields
+        patient.setEnabled(shown and not hidden and self.w.session.can(Permission.REPORT_PATIENT_DATA))
 
     def case_failed(self, state: CaseState, title: str, exc: BaseException) -> None:
         w = self.w
@@ -197,7 +200,8 @@ class AnalysisController:
                 w.heatmap.set_timings(state.timings(self.map_task))
             w.map_checks.refresh()
             return
-        w.viewer.set_heatmap(None if hidden else state.coloured(self.method, self.map_task, self.colormap))
+        size = w.viewer.display_size()  # a large film's map is coloured at the viewer's display level
+        w.viewer.set_heatmap(None if hidden else state.coloured(self.method, self.map_task, self.colormap, size))
         analysis = state.analysis(self.method)
         result = analysis.result_for(self.map_task) if analysis else None
         w.viewer.set_boxes([] if hidden or result is None else list(result.boxes))
@@ -253,17 +257,18 @@ class AnalysisController:
             self.show_outcome(state)
 
     # ----- report --------------------------------------------------------------------------------------
-    def export_report(self) -> None:
+    def export_report(self, *, include_patient_data: bool = False) -> None:
+        """Ask where, then write the PDF on the model thread; `include_patient_data` adds the DICOM patient fields."""
         w = self.w
         state = w.cases.current
         analysis = state.analysis(self.method) if state else None
-        if state is None or analysis is None:
+        if state is None or analysis is None or (self.teaching and not state.revealed):
             return
         default = str(Path(w.prefs.last_folder) / f"{state.path.stem}_report.pdf")
         name, _ = QFileDialog.getSaveFileName(w, "Export PDF report", default, "PDF (*.pdf)")
         if not name:
             return
-        job = ReportJob(w.session, analysis, Path(name), self.colormap, w.viewer.opacity())
+        job = ReportJob(w.session, analysis, Path(name), self.colormap, w.viewer.opacity(), include_patient_data)
         w.status_label.setText(f"Writing {name}")
         w.models.submit(
             job,

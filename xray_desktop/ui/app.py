@@ -120,7 +120,7 @@ def run_gui(options: GuiOptions, login: Login | None = None) -> int:
     session, services = logged_in
     engine = preload.engine
     _apply_thread_setting(engine, services)
-    prefs = Preferences()
+    prefs = Preferences(username=session.username)
     if options.theme:
         prefs.theme = options.theme
     window = MainWindow(session, engine=engine, preferences=prefs, teaching=options.teaching, services=services)

@@ -76,6 +76,7 @@ class CaseController:
         w.prefs.add_recent(path)
         self.rebuild_recent()
         w.action("report").setEnabled(False)
+        w.action("report_patient").setEnabled(False)
         if state.radiograph is None:
             w.viewer.set_image(None)
             w.results.clear(f"Loading {state.name}…")

@@ -9,6 +9,7 @@ import numpy as np
 
 from xray_desktop.radiograph import Radiograph
 from xray_desktop.results import AnalysisResult, TaskResult, TaskStatus
+from xray_desktop.ui.display_level import resample
 from xray_desktop.ui.engine import AnalysisOutcome, colour_map
 from xray_desktop.ui.samples import SampleCase
 
@@ -52,16 +53,23 @@ class CaseState:
         outcome = self.outcomes.get(method) or next(iter(self.outcomes.values()), None)
         return outcome.analysis if outcome is not None else None
 
-    def coloured(self, method: str, task: str, colormap: str) -> np.ndarray | None:
-        """The cached RGB map; coloured on first request for a new colormap (a user action, not the slider)."""
-        key = (method, task, colormap)
+    def coloured(self, method: str, task: str, colormap: str, size: tuple[int, int] | None = None) -> np.ndarray | None:
+        """The cached RGB map; coloured on first request for a new colormap (a user action, not the slider).
+
+        `size` (the viewer's display level) colours a reduced map: on a large film that is what keeps a
+        colormap change off the GUI thread's critical path (the map is smooth, nothing is lost).
+        """
+        outcome = self.outcomes.get(method)
+        result = outcome.analysis.result_for(task) if outcome is not None else None
+        if result is not None and result.heatmap is not None and size == result.heatmap.shape[:2]:
+            size = None  # a small film: its display level is the film itself
+        key = (method, task, colormap, size)
         if key not in self._coloured:
-            outcome = self.outcomes.get(method)
-            result = outcome.analysis.result_for(task) if outcome is not None else None
             if result is None or result.heatmap is None:
                 return None
             self.colour_calls += 1
-            self._coloured[key] = colour_map(result.heatmap, colormap)
+            heatmap = result.heatmap if size is None else resample(result.heatmap, size)
+            self._coloured[key] = colour_map(heatmap, colormap)
         return self._coloured[key]
 
     def timings(self, task: str | None) -> dict[str, float]:

@@ -7,6 +7,7 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFormLayout,
     QLabel,
+    QLayout,
     QLineEdit,
     QVBoxLayout,
     QWidget,
@@ -32,9 +33,39 @@ def message_label(parent: QWidget | None = None) -> QLabel:
     return label
 
 
+DIALOG_MIN_WIDTH = 460  # room for the policy text and a warning in a few lines, at the default font
+
+
+def keep_fitting(dialog: QWidget) -> None:
+    """The dialog never gets smaller than its content needs (a page switch or an error makes it grow).
+
+    Without this a dialog keeps the size it was first shown at: wrapped text is clipped, and a newly
+    shown message squeezes the fields above it to a few pixels or lies on top of the next label.
+    """
+    dialog.setMinimumWidth(DIALOG_MIN_WIDTH)
+    layout = dialog.layout()
+    if layout is not None:
+        layout.setSizeConstraint(QLayout.SizeConstraint.SetMinimumSize)
+
+
+def refit(widget: QWidget) -> None:
+    """Grow `widget`'s window to its content after a change; its width stays, its height follows."""
+    window = widget.window()
+    layout = window.layout()
+    if layout is None:
+        return
+    layout.invalidate()
+    layout.activate()
+    width = max(window.width(), window.minimumWidth())
+    needed = layout.totalHeightForWidth(width) if layout.hasHeightForWidth() else layout.totalSizeHint().height()
+    if needed > window.height():
+        window.resize(width, needed)
+
+
 def show_message(label: QLabel, text: str) -> None:
     label.setText(text)
     label.setVisible(bool(text))
+    refit(label)
 
 
 def policy_label(parent: QWidget | None = None) -> QLabel:
@@ -93,6 +124,7 @@ class ChangePasswordDialog(QDialog):
         layout.addWidget(QLabel(f"User: <b>{username}</b>", self))
         layout.addWidget(self.form)
         layout.addWidget(buttons)
+        keep_fitting(self)
 
     def submit(self) -> bool:
         assert self.form.current is not None

@@ -208,9 +208,17 @@ class ReportJob:
     out_path: Path
     colormap: str = "jet"
     alpha: float = 0.4
+    include_patient_data: bool = False  # DICOM patient fields: doctors and administrators (the service checks)
     kind = "report"
 
     def run(self, engine: AnalysisEngine, progress: Progress) -> Path:
         from xray_desktop.services.report import export_report
 
-        return export_report(self.session, [self.analysis], self.out_path, colormap=self.colormap, alpha=self.alpha)
+        return export_report(
+            self.session,
+            [self.analysis],
+            self.out_path,
+            colormap=self.colormap,
+            alpha=self.alpha,
+            include_patient_data=self.include_patient_data,
+        )

@@ -6,12 +6,14 @@ import logging
 import sys
 import traceback
 from collections.abc import Callable
+from pathlib import Path
 from types import TracebackType
 
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from xray_desktop.errors import XRayError
-from xray_desktop.paths import logs_dir
+from xray_desktop.paths import logs_dir, private_file
+from xray_desktop.privacy import RedactPathsFilter
 
 log = logging.getLogger("xray_desktop.ui")
 
@@ -32,7 +34,8 @@ def configure_logging() -> None:
     root = logging.getLogger("xray_desktop")
     if any(getattr(h, "_xray", False) for h in root.handlers):
         return
-    handler = logging.FileHandler(log_file(), encoding="utf-8")
+    handler = logging.FileHandler(private_file(Path(log_file())), encoding="utf-8")  # owner-only (0600)
+    handler.addFilter(RedactPathsFilter())  # INFO and above: file names, never the folders above them
     handler._xray = True  # type: ignore[attr-defined]
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root.addHandler(handler)

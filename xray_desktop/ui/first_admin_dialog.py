@@ -15,7 +15,13 @@ from PySide6.QtWidgets import (
 from xray_desktop.errors import UsageError, XRayError
 from xray_desktop.services.auth import AuthService
 from xray_desktop.services.session import Session
-from xray_desktop.ui.change_password_dialog import message_label, password_field, policy_label, show_message
+from xray_desktop.ui.change_password_dialog import (
+    keep_fitting,
+    message_label,
+    password_field,
+    policy_label,
+    show_message,
+)
 
 
 class FirstAdminDialog(QDialog):
@@ -56,6 +62,7 @@ class FirstAdminDialog(QDialog):
         layout.addWidget(self.error)
         layout.addWidget(self.key_warning)
         layout.addWidget(buttons)
+        keep_fitting(self)
         self.username.setFocus()
 
     def submit(self) -> bool:

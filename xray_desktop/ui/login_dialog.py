@@ -17,7 +17,14 @@ from xray_desktop.errors import XRayError
 from xray_desktop.security.users import PasswordChangeRequired
 from xray_desktop.services.auth import AuthService
 from xray_desktop.services.session import Session
-from xray_desktop.ui.change_password_dialog import ChangePasswordForm, message_label, password_field, show_message
+from xray_desktop.ui.change_password_dialog import (
+    ChangePasswordForm,
+    keep_fitting,
+    message_label,
+    password_field,
+    refit,
+    show_message,
+)
 
 LOGIN_PAGE, CHANGE_PAGE = 0, 1
 
@@ -49,6 +56,7 @@ class LoginDialog(QDialog):
         self.pages.addWidget(self._change_page())
         layout = QVBoxLayout(self)
         layout.addWidget(self.pages)
+        keep_fitting(self)
         (self.password if username else self.username).setFocus()
 
     def _login_page(self, username: str, fixed_user: bool, notice: str) -> QWidget:
@@ -104,6 +112,7 @@ class LoginDialog(QDialog):
             )
             show_message(self.error, "")
             self.pages.setCurrentIndex(CHANGE_PAGE)
+            refit(self)  # the policy text and three fields: more than the login page needed
             self.change_form.new.setFocus()
             return False
         except XRayError as exc:
@@ -134,8 +143,18 @@ class LoginDialog(QDialog):
         return True
 
     def reject(self) -> None:
+        """Cancel on the forced change goes back to the login page; only Cancel there closes the dialog.
+
+        At start-up a closed login dialog ends the program, which is not what "I won't change it now" means.
+        """
         self._pending = None
         self.change_form.clear()
+        if self.pages.currentIndex() == CHANGE_PAGE:
+            show_message(self.change_form.error, "")
+            self.pages.setCurrentIndex(LOGIN_PAGE)
+            show_message(self.error, "Password not changed. Log in again to choose a new one.")
+            self.password.setFocus()
+            return
         super().reject()
 
 

@@ -76,7 +76,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.session = session
         self.services = services
-        self.prefs = preferences or Preferences()
+        self.prefs = preferences or Preferences(username=session.username)  # this account's, sealed
         self.theme = self.prefs.theme
         self.models = ModelThread(engine or AnalysisEngine(), self)
         self.jobs = JobTracker(self.models)

@@ -1,27 +1,85 @@
-"""Personal view settings (geometry, last folder, slider, colormap, theme, body part, recent files) in QSettings.
+"""Personal view settings (geometry, last folder, slider, colormap, theme, body part, recent files).
 
-Stored as an INI file under the data home, so `XRAY_DESKTOP_HOME` isolates
-tests and portable installs. Machine-wide settings belong to the settings
-service, not here.
+They belong to an account, not to the data folder: `Preferences(username=...)` keeps them in that
+account's sealed state (`services.account_state`), so after one user logs out the next one sees
+neither their recent paths nor their last folder. `Preferences()` with neither argument is the
+in-memory state of nobody (before a login, after a logout); `Preferences(path)` keeps an INI file
+(scripted screenshots). Like QSettings, changes are kept in memory and written by `sync()` (window
+close, logout): a sealed write fsyncs, which the GUI thread must not wait for on every click.
+Machine-wide settings belong to the settings service, not here.
 """
 
 from __future__ import annotations
 
+import base64
+import logging
+import os
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings
 
-from xray_desktop.paths import data_home
+from xray_desktop.errors import XRayError
 from xray_desktop.ui.body_part import BODY_PART_CHOICES
 
 MAX_RECENT = 10
+log = logging.getLogger(__name__)
+
+
+class _AccountSettings:
+    """The QSettings calls Preferences makes (`value`, `setValue`, `sync`), kept in an account's sealed state."""
+
+    def __init__(self, username: str | None) -> None:
+        self.state = None
+        if username:
+            from xray_desktop.services.account_state import AccountState
+
+            try:
+                self.state = AccountState(username)
+            except XRayError as exc:  # an unreadable state file must not keep the window from opening
+                log.warning("view settings of this account not loaded: %s", exc)
+        self._values: dict[str, Any] = dict(self.state.values) if self.state is not None else {}
+
+    def value(self, key: str, default: Any = None) -> Any:
+        value = self._values.get(key, default)
+        if isinstance(value, dict) and "qbytearray" in value:
+            return QByteArray(base64.b64decode(value["qbytearray"]))
+        return value
+
+    def setValue(self, key: str, value: Any) -> None:  # the QSettings name
+        if isinstance(value, QByteArray):
+            value = {"qbytearray": base64.b64encode(bytes(value.data())).decode("ascii")}
+        self._values[key] = value
+
+    def sync(self) -> None:
+        if self.state is None:
+            return
+        self.state.values = dict(self._values)
+        try:
+            self.state.save()
+        except (XRayError, OSError) as exc:
+            log.warning("view settings of this account not saved: %s", exc)
+
+    def forget(self) -> None:
+        self._values = {}
+        if self.state is not None:
+            self.state.forget()
 
 
 class Preferences:
-    def __init__(self, path: Path | None = None) -> None:
-        self.path = path or data_home() / "ui_settings.ini"
-        self.qsettings = QSettings(str(self.path), QSettings.Format.IniFormat)
+    def __init__(self, path: Path | None = None, *, username: str | None = None) -> None:
+        self.path = path
+        self.username = username if path is None else None
+        if path is not None:
+            self.qsettings: Any = QSettings(str(path), QSettings.Format.IniFormat)
+        else:
+            self.qsettings = _AccountSettings(username)
+
+    def forget(self) -> None:
+        """Save, then drop everything from memory (logout): the next user starts from their own state."""
+        self.sync()
+        if isinstance(self.qsettings, _AccountSettings):
+            self.qsettings.forget()
 
     def _get(self, key: str, default: Any, kind: type) -> Any:
         value = self.qsettings.value(key, default)
@@ -110,3 +168,5 @@ class Preferences:
 
     def sync(self) -> None:
         self.qsettings.sync()
+        if self.path is not None and os.name == "posix" and self.path.exists():
+            os.chmod(self.path, 0o600)  # recent paths are personal: owner only

@@ -3,7 +3,8 @@
 Mouse: wheel zooms about the cursor, left-drag pans, right-drag changes the
 window (horizontal = width, vertical = level). The heatmap is coloured once
 elsewhere; this widget only re-blends the cached RGB map when the opacity
-changes, which is cheap enough to follow a slider live.
+changes, which is cheap enough to follow a slider live. A large film is composited on its display-sized
+level (`ui.display_level`) while it is seen whole, and at full resolution once zoomed in past it.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from PySide6.QtWidgets import QFrame, QGraphicsPixmapItem, QGraphicsRectItem, QG
 
 from xray_desktop.explain.overlay import to_rgb
 from xray_desktop.ui.display import WINDOW_PRESETS, WindowLevel, apply_window, blend, quantize
+from xray_desktop.ui.display_level import level_factor, level_shape, resample
 
 ZOOM_STEP = 1.25
 MIN_SCALE, MAX_SCALE = 0.02, 40.0
@@ -58,6 +60,10 @@ class ImageViewer(QGraphicsView):
         self._quantized: np.ndarray | None = None
         self._gray: np.ndarray | None = None
         self._coloured: np.ndarray | None = None
+        self.display_factor = 1  # the reduction of this film's display level (1: small film)
+        self._factor = 1  # the reduction composited now: display_factor while seen whole, 1 zoomed in
+        self._quantized_level: np.ndarray | None = None
+        self._coloured_level: np.ndarray | None = None
         self._opacity = 0.4
         self._heatmap_visible = True
         self._boxes: list[tuple[int, int, int, int]] = []
@@ -81,6 +87,9 @@ class ImageViewer(QGraphicsView):
             quantized = quantize(pixels)
         self._quantized = quantized
         self._coloured = None
+        self._coloured_level = None
+        self.display_factor = level_factor(*pixels.shape[:2]) if pixels is not None else 1
+        self._set_factor(self.display_factor, refresh=False)
         self._boxes = []
         self._info_lines = list(info_lines or [])
         self._wl = WindowLevel(invert=self._wl.invert)
@@ -92,11 +101,20 @@ class ImageViewer(QGraphicsView):
         return self._pixels is not None
 
     def set_heatmap(self, coloured: np.ndarray | None) -> None:
-        """Set the cached coloured map (RGB uint8, image size); None removes it."""
-        if coloured is not None and self._pixels is not None and coloured.shape[:2] != self._pixels.shape[:2]:
-            raise ValueError(f"heatmap {coloured.shape[:2]} does not match image {self._pixels.shape[:2]}")
+        """Set the cached coloured map (RGB uint8, image size or `display_size()`); None removes it."""
+        if coloured is not None and self._pixels is not None:
+            allowed = (self._pixels.shape[:2], self.display_size())
+            if coloured.shape[:2] not in allowed:
+                raise ValueError(f"heatmap {coloured.shape[:2]} does not match image {self._pixels.shape[:2]}")
         self._coloured = coloured
+        self._coloured_level = None
         self._refresh()
+
+    def display_size(self) -> tuple[int, int]:
+        """(rows, columns) of the display level: colour maps at this size cost the GUI thread least."""
+        if self._pixels is None:
+            return (0, 0)
+        return level_shape(*self._pixels.shape[:2], self.display_factor)
 
     def set_boxes(self, boxes: list[tuple[int, int, int, int]]) -> None:
         self._boxes = list(boxes)
@@ -170,11 +188,13 @@ class ImageViewer(QGraphicsView):
         self._fit_mode = True
         if self._pixels is not None:
             self.fitInView(self._pixmap_item, Qt.AspectRatioMode.KeepAspectRatio)
+            self._follow_zoom()
             self.zoomChanged.emit(self.scale_factor())
 
     def actual_size(self) -> None:
         self._fit_mode = False
         self.resetTransform()
+        self._follow_zoom()
         self.zoomChanged.emit(1.0)
 
     def zoom_by(self, factor: float) -> None:
@@ -183,14 +203,34 @@ class ImageViewer(QGraphicsView):
         if current > 0:
             self._fit_mode = False
             self.scale(target / current, target / current)
+            self._follow_zoom()
             self.zoomChanged.emit(target)
+
+    def _follow_zoom(self) -> None:
+        """The display level while each of its pixels covers at most one screen pixel; full resolution beyond."""
+        wanted = self.display_factor if self.scale_factor() * self.display_factor <= 1.0 + 1e-6 else 1
+        if wanted != self._factor:
+            self._set_factor(wanted)
+
+    def _set_factor(self, factor: int, refresh: bool = True) -> None:
+        self._factor = factor
+        self._coloured_level = None
+        if self._quantized is None:
+            self._quantized_level = None
+        else:
+            shape = level_shape(*self._quantized.shape[:2], factor)
+            self._quantized_level = resample(self._quantized, shape)
+        self._pixmap_item.setScale(float(factor))
+        if refresh:
+            self._recompute_gray()
 
     def scale_factor(self) -> float:
         return float(self.transform().m11())
 
     # ----- rendering --------------------------------------------------------------------------
     def _recompute_gray(self) -> None:
-        self._gray = None if self._quantized is None else apply_window(self._quantized, self._wl)
+        level = self._quantized_level if self._quantized_level is not None else self._quantized
+        self._gray = None if level is None else apply_window(level, self._wl)
         self._refresh()
 
     def _refresh(self) -> None:
@@ -200,13 +240,22 @@ class ImageViewer(QGraphicsView):
             self.viewport().update()
             return
         if self._coloured is not None and self._heatmap_visible:
-            rgb = blend(self._gray, self._coloured, self._opacity)
+            if self._coloured_level is None or self._coloured_level.shape[:2] != self._gray.shape[:2]:
+                self._coloured_level = resample(self._coloured, self._gray.shape[:2])  # once per map or level
+            rgb = blend(self._gray, self._coloured_level, self._opacity)
         else:
             rgb = to_rgb(self._gray)
         self.blend_count += 1
         self._pixmap_item.setPixmap(QPixmap.fromImage(numpy_to_qimage(rgb)))
-        self._scene.setSceneRect(self._pixmap_item.boundingRect())
+        self._scene.setSceneRect(self._full_rect())
         self._refresh_boxes()
+
+    def _full_rect(self) -> QRectF:
+        """The film's own pixel rectangle: scene coordinates stay the film's whatever level is shown."""
+        if self._pixels is None:
+            return QRectF()
+        height, width = self._pixels.shape[:2]
+        return QRectF(0.0, 0.0, float(width), float(height))
 
     def _refresh_boxes(self) -> None:
         for item in self._box_items:

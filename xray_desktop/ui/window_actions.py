@@ -35,6 +35,14 @@ def window_actions(w: MainWindow) -> list[ActionSpec]:
         ActionSpec(
             "report", "&Export PDF report…", analysis.export_report, ("Ctrl+E",), Permission.REPORT, toolbar="Report"
         ),
+        ActionSpec(
+            "report_patient",
+            "Export PDF report with &patient fields…",
+            lambda: analysis.export_report(include_patient_data=True),
+            ("Ctrl+Shift+E",),
+            Permission.REPORT_PATIENT_DATA,
+            hide_without_permission=True,
+        ),
         ActionSpec("quit", "&Quit", w.close, (Key.Quit,)),
         ActionSpec("fit", "&Fit to window", viewer.fit, ("F",), toolbar="Fit"),
         ActionSpec("actual", "&Actual size (1:1)", viewer.actual_size, ("1",), toolbar="1:1"),
@@ -104,7 +112,7 @@ def build_menus(w: MainWindow, table: ActionTable) -> None:
     file_menu = bar.addMenu("&File")
     table.fill(file_menu, ["open", "batch"])
     w.recent_menu = file_menu.addMenu("&Recent files")
-    table.fill(file_menu, [None, "report", None, "quit"])
+    table.fill(file_menu, [None, "report", "report_patient", None, "quit"])
     w.samples_menu = bar.addMenu("&Samples")
 
     view = bar.addMenu("&View")
