@@ -116,7 +116,7 @@ def check_parity(model: Any, onnx_model: Any, entry: ModelEntry, films: Sequence
     def compare_probabilities(reference: np.ndarray, ours: np.ndarray) -> None:
         delta = np.abs(np.asarray(reference, np.float64) - np.asarray(ours, np.float64))
         report.max_probability_delta = max(report.max_probability_delta, float(delta.max(initial=0.0)))
-        ref_pos = calibrate(reference, entry.temperature) >= entry.threshold
+        ref_pos = calibrate(reference, entry.effective_calibration) >= entry.threshold
         our_pos = calibrate(ours, entry.effective_calibration) >= entry.threshold
         report.decisions_differ = max(report.decisions_differ, int(np.sum(ref_pos != our_pos)))
 
