@@ -42,13 +42,15 @@ def metrics_text(view: EvaluationView) -> str:
     return (
         f"Validation: {view.data} — n = {ev.n} ({ev.n_pos} positive), fingerprint {view.fingerprint}<br>"
         f"<b>AUC {ev.auc:.3f}</b> (bootstrap 95% CI {ev.auc_ci95[0]:.3f}–{ev.auc_ci95[1]:.3f}) · "
-        f"<b>threshold {t.threshold:.3f}</b> (Youden's J on calibrated p): "
+        f"<b>threshold {t.threshold:.3f}</b> (balanced operating point on calibrated p): "
         f"<b>sensitivity {t.sensitivity:.3f}</b>, <b>specificity {t.specificity:.3f}</b>, "
         f"PPV {t.ppv:.3f}, NPV {t.npv:.3f}, accuracy {t.accuracy:.3f}<br>"
         f"At 0.5: sensitivity {half.sensitivity:.3f}, specificity {half.specificity:.3f} · "
-        f"temperature T = {ev.temperature:.3f} (ECE {ev.ece_before:.3f} → {ev.ece_after:.3f})<br>"
-        "<i>Threshold and temperature were fitted on this same validation set and the checkpoint was chosen by "
-        "its AUC, so these figures are somewhat optimistic.</i>"
+        f"calibration {(ev.calibration or {}).get('method', 'temperature')} "
+        f"(ECE {ev.ece_before:.3f} → {ev.ece_after:.3f})<br>"
+        "<i>Threshold and calibration were fitted on this same validation set and the checkpoint was chosen by "
+        "its AUC, so these figures are somewhat optimistic; a recipe with an internal test split gets its "
+        "headline figures there.</i>"
     )
 
 

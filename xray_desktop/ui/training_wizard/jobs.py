@@ -74,9 +74,10 @@ def evaluate_run(recipe: Recipe, run_dir: Path, data_root: Path, progress: Progr
     """Predict the best checkpoint on the recipe's validation split; plots, per-class errors, worst mistakes."""
     import keras
 
+    from xray_desktop.models.calibration import calibrate
     from xray_desktop.training.arrays import load_images
     from xray_desktop.training.data_plan import plan_data
-    from xray_desktop.training.evaluation import apply_temperature, evaluate_predictions
+    from xray_desktop.training.packaging import score_outputs
     from xray_desktop.training.pipeline import predict_planes
     from xray_desktop.training.plots import save_plots
 
@@ -87,8 +88,12 @@ def evaluate_run(recipe: Recipe, run_dir: Path, data_root: Path, progress: Progr
     progress.update(0, None, f"predicting {len(validation.planes)} validation images")
     model = keras.saving.load_model(checkpoint, compile=False)
     p_raw = predict_planes(model, validation.planes, plan.spec)
-    evaluation = evaluate_predictions(validation.labels, p_raw)
-    p_cal = apply_temperature(p_raw, evaluation.temperature)
+    test = load_images(plan.split.test, plan.spec, paths.data_home() / "training_cache") if plan.split.test else None
+    p_test = predict_planes(model, test.planes, plan.spec) if test is not None else None
+    # The same calibration choice and operating points packaging records, so the page shows the card's numbers.
+    scored = score_outputs(validation.labels, p_raw, test.labels if test is not None else None, p_test)
+    evaluation = scored.validation
+    p_cal = calibrate(p_raw, scored.calibration.calibration)
     written = save_plots(validation.labels, p_raw, p_cal, evaluation, run_dir / "evaluation")
     plots = {kind: run_dir / name for kind, name in written.items()}
     threshold = evaluation.at_threshold.threshold

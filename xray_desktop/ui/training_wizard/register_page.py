@@ -119,7 +119,8 @@ class RegisterPage(QWizardPage):
             self.recorded.setText(
                 f"The card and registry will record: validation AUC {ev.auc:.3f} (n = {ev.n}, {view.data}), "
                 f"threshold {ev.at_threshold.threshold:.3f} with sensitivity {ev.at_threshold.sensitivity:.3f} "
-                f"and specificity {ev.at_threshold.specificity:.3f}, temperature {ev.temperature:.3f}."
+                f"and specificity {ev.at_threshold.specificity:.3f}, calibration "
+                f"{(ev.calibration or {}).get('method', 'temperature')}."
             )
         self._update_id()
 
