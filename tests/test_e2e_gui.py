@@ -91,8 +91,8 @@ def test_log_in_analyse_fade_switch_method_and_report_with_the_shipped_models(
     out = tmp_path / "case.pdf"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(out), "PDF (*.pdf)"))
     assert window.action("report").isEnabled()
-    with qtbot.waitSignal(window.models.jobResult, timeout=TIMEOUT_MS):
-        window.action("report").trigger()
+    window.action("report").trigger()
+    qtbot.waitUntil(lambda: "Report written" in window.status_label.text(), timeout=TIMEOUT_MS)
     text = " ".join(page.extract_text() for page in PdfReader(out).pages)
     printed = re.search(r"Pneumonia\s+([01]\.\d{3})", text)
     assert printed, text[:2000]
