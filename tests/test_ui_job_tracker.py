@@ -66,3 +66,14 @@ def test_a_follow_up_runs_once_the_slot_is_idle_and_never_after_cancel_all(qtbot
     second.release.set()
     qtbot.waitUntil(lambda: not tracker.busy(), timeout=20000)
     assert ran == ["at once", "after"]
+
+
+def test_call_on_gui_thread_runs_a_call_from_another_thread_on_the_gui_thread(qtbot) -> None:
+    from xray_desktop.ui.gui_thread import call_on_gui_thread
+
+    ran_on: list[threading.Thread] = []
+    worker = threading.Thread(target=lambda: call_on_gui_thread(lambda: ran_on.append(threading.current_thread())))
+    worker.start()
+    worker.join(10)
+    qtbot.waitUntil(lambda: bool(ran_on), timeout=10000)
+    assert ran_on == [threading.main_thread()]

@@ -78,7 +78,7 @@ def attention_boxes(
 
 
 def encode_png(rgb: np.ndarray) -> bytes:
-    """HxWx3 uint8 RGB -> PNG bytes (write them with storage.atomic.atomic_write_bytes)."""
+    """HxWx3 uint8 RGB -> PNG bytes (write them with atomic.atomic_write_bytes)."""
     ok, buffer = cv2.imencode(".png", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
     if not ok:
         raise ValueError(f"could not encode an image of shape {rgb.shape} as PNG")

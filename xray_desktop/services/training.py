@@ -170,13 +170,13 @@ def train_and_package(
         recipe,
         data_root,
         run_dir,
+        activate=activate,
+        models_dir=models_dir,
+        replace=replace,
         weights=weights,
         progress=progress,
         on_epoch=on_epoch,
         strategy=strategy,
-        models_dir=models_dir,
-        replace=replace,
-        activate=activate,
     )
     if outcome.cancelled and not package_cancelled:
         session.record("training_cancelled", recipe=recipe.name, run_dir=str(run_dir))

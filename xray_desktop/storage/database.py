@@ -41,6 +41,11 @@ class Database:
         private_file(self.path)  # owner-only before SQLite opens it; its -wal/-shm files copy this mode
         with self.write() as conn:
             conn.execute("PRAGMA journal_mode=WAL")
+        self.create(schema)
+
+    def create(self, schema: tuple[str, ...]) -> None:
+        """Run a store's CREATE ... IF NOT EXISTS statements (each store brings its own tables)."""
+        with self.write() as conn:
             for statement in schema:
                 conn.execute(statement)
 

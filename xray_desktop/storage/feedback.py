@@ -62,9 +62,7 @@ _SEALED = ("correct_label", "comment", "path", "model_version", "model_sha256", 
 
 class FeedbackStore:
     def __init__(self, db: Database, key: bytes) -> None:
-        with db.write() as conn:
-            for statement in SCHEMA:
-                conn.execute(statement)
+        db.create(SCHEMA)
         self._db = db
         self._key = key
 

@@ -112,9 +112,7 @@ class HistoryStore:
     """Rows of the `history` table, with the sensitive part sealed by the data key."""
 
     def __init__(self, db: Database, key: bytes) -> None:
-        with db.write() as conn:
-            for statement in SCHEMA:
-                conn.execute(statement)
+        db.create(SCHEMA)
         self._db = db
         self._key = key
 

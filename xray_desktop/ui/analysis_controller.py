@@ -51,7 +51,13 @@ class AnalysisController:
         """Call after queueing a case job: the warm-up stops at its next cancel point and resumes once the
         case's jobs are done, so the first result is not queued behind every model."""
         if self.w.jobs.cancel("warm_up"):
-            self.w.jobs.when_idle("case", self.start_models)
+            self.w.jobs.when_idle("case", self._resume_warm_up)
+
+    def _resume_warm_up(self) -> None:
+        """After the case's jobs: warm the other models up, once the case has an answer (not after a failure)."""
+        state = self.w.cases.current
+        if state is not None and state.outcomes:
+            self.start_models()
 
     def _models_ready(self, report: WarmUpReport) -> None:
         status = self.w.model_status

@@ -24,13 +24,13 @@ class CaseState:
     tasks: str | None = None  # the task set (ui.body_part.CaseTasks.spec) the cached outcomes answer
     revealed: bool = False  # teaching mode: the answer was revealed for this case
     history_id: str | None = None  # the history entry of the first analysis (feedback links to it)
-    _coloured: dict[tuple[str, str, str], np.ndarray] = field(default_factory=dict, repr=False)
+    _coloured: dict[tuple[str, str, str, tuple[int, int] | None], np.ndarray] = field(default_factory=dict, repr=False)
     colour_calls: int = 0  # how often a map was coloured (tests check the slider never adds to it)
 
     def add_outcome(self, outcome: AnalysisOutcome) -> None:
         self.outcomes[outcome.method] = outcome
         for task, rgb in outcome.coloured.items():
-            self._coloured[(outcome.method, task, outcome.colormap)] = rgb
+            self._coloured[(outcome.method, task, outcome.colormap, None)] = rgb  # at image size
 
     @property
     def name(self) -> str:

@@ -114,7 +114,8 @@ class ImageViewer(QGraphicsView):
         """(rows, columns) of the display level: colour maps at this size cost the GUI thread least."""
         if self._pixels is None:
             return (0, 0)
-        return level_shape(*self._pixels.shape[:2], self.display_factor)
+        height, width = self._pixels.shape[:2]
+        return level_shape(height, width, self.display_factor)
 
     def set_boxes(self, boxes: list[tuple[int, int, int, int]]) -> None:
         self._boxes = list(boxes)
@@ -218,7 +219,8 @@ class ImageViewer(QGraphicsView):
         if self._quantized is None:
             self._quantized_level = None
         else:
-            shape = level_shape(*self._quantized.shape[:2], factor)
+            height, width = self._quantized.shape[:2]
+            shape = level_shape(height, width, factor)
             self._quantized_level = resample(self._quantized, shape)
         self._pixmap_item.setScale(float(factor))
         if refresh:
