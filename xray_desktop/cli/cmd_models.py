@@ -27,6 +27,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     add_package_actions(actions)
     add_point_actions(actions)
+    from xray_desktop.cli.models_population import add_population_actions
+
+    add_population_actions(actions)
 
 
 def run_list(args: argparse.Namespace) -> int:

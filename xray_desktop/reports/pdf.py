@@ -310,7 +310,7 @@ def _results_table(results: Sequence[TaskResult], styles: _Styles, width: float)
                 task_cell,
                 Paragraph(_fmt(result.probability), styles.cell),
                 Paragraph(_threshold_markup(result), styles.cell),
-                Paragraph(_decision_markup(result), styles.cell),
+                Paragraph(_decision_markup(result) + _population_markup(result), styles.cell),
                 Paragraph(_model_markup(result), styles.cell_small),
                 Paragraph(_auc_markup(result), styles.cell),
             ]
@@ -366,9 +366,22 @@ def _auc_markup(result: TaskResult) -> str:
     return text
 
 
+def _population_markup(result: TaskResult) -> str:
+    if result.population != "outside":
+        return ""
+    return '<br/><font color="#b35c00"><b>Outside this model\'s training population</b></font>'
+
+
 def _result_notes(results: Sequence[TaskResult]) -> list[str]:
     notes = []
     for r in results:
+        if r.status is TaskStatus.OK and r.population == "outside":
+            notes.append(
+                f"{r.task.capitalize()}: Outside this model's training population — {r.population_reason}. "
+                "Its probability is not evidence either way."
+            )
+        elif r.status is TaskStatus.OK:
+            notes.append(f"{r.task.capitalize()}: population {r.population} — {r.population_reason}.")
         if r.status is TaskStatus.OK and r.threshold_source != "registry":
             notes.append(f"{r.task.capitalize()}: threshold set by an administrator ({r.threshold_source}).")
         if r.status is TaskStatus.OK and r.boxes:
@@ -405,7 +418,9 @@ def _summary_cell(result: TaskResult | None) -> str:
     label = escape(result.label or ("positive" if result.decision else "negative"))
     if result.decision:
         label = f'<font color="{_POSITIVE.hexval()}"><b>{label}</b></font>'
-    return f"{label}<br/>p = {_fmt(result.probability)}<br/>threshold {_fmt(result.threshold)}"
+    return f"{label}<br/>p = {_fmt(result.probability)}<br/>threshold {_fmt(result.threshold)}" + _population_markup(
+        result
+    )
 
 
 def _summary_table(cases: Sequence[CaseSection], styles: _Styles, width: float) -> Table:

@@ -41,6 +41,7 @@ class Settings:
     big_fonts: bool = False
     teaching_mode: bool = False
     report_page_size: str = "A4"
+    collapse_outside_population: bool = True  # admin: hide the probability of an out-of-population film by default
 
     def threshold_for(self, task: str, registry_threshold: float) -> float:
         """The threshold in force for a task: an admin's override, else the model's recorded one."""
@@ -130,6 +131,7 @@ _CHECKS = {
     "big_fonts": _flag,
     "teaching_mode": _flag,
     "report_page_size": _choice(PAGE_SIZES),
+    "collapse_outside_population": _flag,
 }
 
 
