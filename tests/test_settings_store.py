@@ -29,7 +29,8 @@ def test_every_settings_colormap_can_be_drawn() -> None:
 def test_every_field_is_validated() -> None:
     bad = {"heatmap_alpha": "x", "colormap": "rainbow", "method": "lime", "hide_map_when_negative": "yes",
            "theme": "blue", "idle_lock_minutes": -1, "threshold_overrides": {"pneumonia": 1.5}, "big_fonts": 1,
-           "teaching_mode": None, "report_page_size": "A3", "inference_threads": -2}  # fmt: skip
+           "teaching_mode": None, "report_page_size": "A3", "inference_threads": -2,
+           "collapse_outside_population": "no"}  # fmt: skip
     assert set(bad) == {f.name for f in dataclasses.fields(Settings)}
     for name, value in bad.items():
         with pytest.raises(InputError, match=f"my.json: field '{name}'"):
@@ -52,6 +53,8 @@ def test_thresholds_and_idle_lock_need_admin_rights() -> None:
         service.update(session(Role.DOCTOR), threshold_overrides={"pneumonia": 0.3})
     with pytest.raises(NotAllowedError, match="edit settings"):
         service.update(session(Role.STUDENT), idle_lock_minutes=0)
+    with pytest.raises(NotAllowedError, match="edit settings"):
+        service.update(session(Role.DOCTOR), collapse_outside_population=False)  # only an admin turns it off
     assert service.get() == Settings()
     audit = RecordingAudit()
     service.update(session(Role.ADMIN, audit=audit), threshold_overrides={"pneumonia": 0.3})

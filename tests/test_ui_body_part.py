@@ -1,4 +1,4 @@
-"""The body-part choice: a PNG runs only the chosen part's tasks, Auto warns and invites a choice, it is remembered."""
+"""The body-part choice: a PNG runs only the chosen part's tasks, Auto warns and invites a choice, it belongs to one image."""
 
 from __future__ import annotations
 
@@ -121,15 +121,24 @@ def test_changing_the_choice_re_analyses_the_current_png_but_not_a_sample(
     assert "chest (bundled sample)" in window.results.case_part.text()
 
 
-def test_the_choice_is_remembered_by_a_new_window(qtbot, make_window, isolated_home: Path) -> None:
+def test_a_choice_belongs_to_one_image_and_is_not_saved(
+    qtbot, make_window, tiny_models_dir, chest_png, tmp_path
+) -> None:
     window = make_window()
-    window.action("body_part:limb").trigger()
+    window.set_body_part("chest")
+    open_and_wait(qtbot, window, chest_png)
+    assert window.body_part() == "chest"
+    other = tmp_path / "knee.png"
+    Image.open(KNEE_SAMPLE).convert("L").save(other)
+    analysis = open_and_wait(qtbot, window, other)
+    assert window.body_part() == "auto"  # the chest choice stayed with the first image
+    assert {r.task for r in analysis.results} == set(TASK_NAMES)  # no router in the tiny models: Auto warns
+    assert window.results.body_part.currentData() == "auto" and window.action("body_part:auto").isChecked()
+    window.open_path(chest_png)  # back to the first image: its own choice comes back
+    assert window.body_part() == "chest" and window.results.body_part.currentData() == "chest"
     window.close()
     again = make_window(preferences=Preferences(username=window.session.username))
-    assert again.body_part() == "limb"
-    assert again.results.body_part.currentData() == "limb"
-    assert again.action("body_part:limb").isChecked()
-    assert not again.action("body_part:auto").isChecked()
+    assert again.body_part() == "auto" and again.action("body_part:auto").isChecked()
 
 
 def test_a_dicom_naming_its_body_part_ignores_the_choice(qtbot, make_window, tiny_models_dir) -> None:

@@ -81,6 +81,10 @@ class AnalysisResult:
     results: list[TaskResult] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     error: str | None = None  # the file could not be used at all
+    body_part: str | None = None  # "chest" | "knee" | "limb" | "unsupported" | "not_radiograph" | None (unknown)
+    body_part_source: str = ""  # "dicom" | "router" | "request" (the user's or caller's choice) | "sample"
+    body_part_confidence: float | None = None  # the router's probability, when it chose
+    body_part_note: str = ""  # in words, e.g. "chest (body-part router, 99 %)"
 
     @property
     def image_sha256(self) -> str | None:
@@ -96,4 +100,10 @@ class AnalysisResult:
             "results": [r.to_json() for r in self.results],
             "warnings": list(self.warnings),
             "error": self.error,
+            "body_part": {
+                "part": self.body_part,
+                "source": self.body_part_source,
+                "confidence": None if self.body_part_confidence is None else round(self.body_part_confidence, 4),
+                "note": self.body_part_note,
+            },
         }

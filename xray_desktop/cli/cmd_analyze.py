@@ -167,6 +167,8 @@ def format_text(analysis: Any) -> str:
     from xray_desktop.results import TaskStatus
 
     lines = [f"{analysis.path}:"]
+    if getattr(analysis, "body_part_note", ""):
+        lines.append(f"  body part: {analysis.body_part_note}")
     if analysis.error:
         lines.append(f"  unusable: {analysis.error}")
     for result in analysis.results:
@@ -178,6 +180,10 @@ def format_text(analysis: Any) -> str:
                 f"{result.threshold:.3f} [model {result.model_id} v{result.model_version}{auc}]"
             )
             lines.extend(_map_lines(result))
+            if result.population == "outside":
+                lines.append(f"    OUTSIDE this model's training population: {result.population_reason}")
+            else:
+                lines.append(f"    population: {result.population} ({result.population_reason})")
         else:
             lines.append(f"  {result.task}: {result.status.value.replace('_', ' ')}: {result.message}")
     lines.extend(f"  warning: {w}" for w in analysis.warnings)

@@ -30,6 +30,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     from xray_desktop.cli.cmd_models_onnx import add_onnx_actions
 
     add_onnx_actions(actions)
+    from xray_desktop.cli.models_population import add_population_actions
+
+    add_population_actions(actions)
 
 
 def run_list(args: argparse.Namespace) -> int:

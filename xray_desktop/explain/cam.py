@@ -76,7 +76,7 @@ class CamExplainer:
         """(raw probabilities (n,), activations per CAM layer, gradients of the logit per CAM layer)."""
         if self.method == "scorecam":
             raise ValueError("Score-CAM uses forward passes, not gradients")
-        probs, acts, grads = self._fn(tf.constant(self._check(batch)))
+        probs, acts, grads, _ = self._fn(tf.constant(self._check(batch)))
         return probs.numpy(), [a.numpy() for a in acts], [g.numpy() for g in grads]
 
     def _check(self, batch: np.ndarray) -> np.ndarray:
@@ -86,20 +86,35 @@ class CamExplainer:
         return batch
 
     def __call__(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        probs, maps, _ = self.explain(batch)
+        return probs, maps
+
+    @property
+    def has_features(self) -> bool:
+        """Whether the penultimate features (the head Dense's input) come out of the same pass."""
+        return self.graph.score_kind == "dense"
+
+    def explain(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """Like calling it, plus the penultimate features (n, d) of the same forward pass (None if unreachable).
+
+        The population gate reads those features, so checking a film costs no second model call.
+        """
         batch = self._check(batch)
         if self.method == "scorecam":
             results = [self._fn(batch[i : i + 1]) for i in range(batch.shape[0])]
             probs = np.concatenate([r[0].numpy() for r in results]) if results else np.zeros(0, np.float32)
             maps = np.concatenate([r[1].numpy() for r in results]) if results else np.zeros((0, 1, 1), np.float32)
-            return probs, maps
-        probs, acts, grads = self.activations_and_gradients(batch)
-        return probs, cam_math.cam(self.method, acts, grads)
+            feats = np.concatenate([r[2].numpy() for r in results]) if results else np.zeros((0, 1), np.float32)
+            return probs, maps, (feats if self.has_features else None)
+        probs, acts, grads, source = self._fn(tf.constant(batch))
+        maps = cam_math.cam(self.method, [a.numpy() for a in acts], [g.numpy() for g in grads])
+        return probs.numpy(), maps, (source.numpy() if self.has_features else None)
 
     # --- the compiled bodies -------------------------------------------------------------------
 
-    def _forward(self, x: tf.Tensor) -> tuple[list[tf.Tensor], tf.Tensor, tf.Tensor]:
+    def _forward(self, x: tf.Tensor) -> tuple[list[tf.Tensor], tf.Tensor, tf.Tensor, tf.Tensor]:
         *feature_maps, source, prediction = self.graph.model([x], training=False)
-        return feature_maps, self._score(source, prediction), prediction[:, 0]
+        return feature_maps, self._score(source, prediction), prediction[:, 0], source
 
     def _score(self, source: tf.Tensor, prediction: tf.Tensor) -> tf.Tensor:
         if self.graph.score_kind == "dense":
@@ -110,16 +125,16 @@ class CamExplainer:
             return source[:, 0]
         return prediction[:, 0]
 
-    def _gradients(self, x: tf.Tensor) -> tuple[tf.Tensor, list[tf.Tensor], list[tf.Tensor]]:
+    def _gradients(self, x: tf.Tensor) -> tuple[tf.Tensor, list[tf.Tensor], list[tf.Tensor], tf.Tensor]:
         with tf.GradientTape() as tape:
             tape.watch(x)  # frozen backbones have no watched variables; the input makes the path recorded
-            feature_maps, score, probability = self._forward(x)
+            feature_maps, score, probability, source = self._forward(x)
         grads = tape.gradient(score, feature_maps)
         grads = [tf.zeros_like(f) if g is None else g for f, g in zip(feature_maps, grads, strict=True)]
-        return probability, feature_maps, grads
+        return probability, feature_maps, grads, source  # source: the penultimate features (population gate)
 
-    def _scorecam(self, x: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
-        feature_maps, _, probability = self._forward(x)
+    def _scorecam(self, x: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
+        feature_maps, _, probability, source = self._forward(x)
         activations = feature_maps[0][0]  # (fh, fw, channels)
         top = tf.math.top_k(tf.reduce_mean(activations, axis=(0, 1)), k=self._top_k).indices
         chosen = tf.gather(activations, top, axis=-1)  # (fh, fw, k)
@@ -141,7 +156,7 @@ class CamExplainer:
         baseline = probabilities(tf.zeros_like(x))  # confidence with everything masked (Score-CAM's CIC)
         weights = tf.nn.relu(masked_p - baseline)
         cam = tf.nn.relu(tf.reduce_sum(chosen * weights[None, None, :], axis=-1))[None]
-        return probability, normalise_maps(cam)
+        return probability, normalise_maps(cam), source
 
 
 def normalise_maps(maps: tf.Tensor) -> tf.Tensor:

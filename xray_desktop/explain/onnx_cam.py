@@ -76,14 +76,21 @@ class OnnxExplainer:
         return str(layers[0]) if layers else ""
 
     def __call__(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        probs, maps, _ = self.explain(batch)
+        return probs, maps
+
+    def explain(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(raw probabilities, maps, penultimate embeddings (n, d)): the population gate reads the same pass."""
         batch = self.model.checked(batch)
         probs: list[float] = []
         maps: list[np.ndarray] = []
+        feats: list[np.ndarray] = []
         for i in range(batch.shape[0]):
             image = batch[i : i + 1]
             if self.method == "scorecam":
                 out = self.model.forward(image)
                 probs.append(float(out["probability"][0]))
+                feats.append(np.asarray(out["embedding"][0], np.float32))
                 maps.append(
                     scorecam(
                         image,
@@ -96,7 +103,8 @@ class OnnxExplainer:
                 continue
             inputs = self.model.cam_inputs(image)
             probs.append(inputs.probability)
+            feats.append(np.asarray(inputs.embedding, np.float32))
             maps.append(cam(self.method, [a for a, _ in inputs.layers], [g for _, g in inputs.layers]))
         if not maps:
-            return np.zeros(0, np.float32), np.zeros((0, 1, 1), np.float32)
-        return np.asarray(probs, dtype=np.float32), np.concatenate(maps).astype(np.float32)
+            return np.zeros(0, np.float32), np.zeros((0, 1, 1), np.float32), np.zeros((0, 0), np.float32)
+        return np.asarray(probs, dtype=np.float32), np.concatenate(maps).astype(np.float32), np.stack(feats)

@@ -2,7 +2,8 @@
 
 Not a classifier: it cannot tell a grey photo of a cat from a chest film. It catches what commonly
 goes wrong in practice (a colour photo or screenshot opened by mistake, an empty or saturated frame,
-a thumbnail, a strip) and says why in words a user can act on.
+a thumbnail, a strip) and says why in words a user can act on. A DICOM whose Modality is not a plain
+radiograph (CT, MR, US, XA, MG, photographs) is never plausible, whatever its pixels look like.
 
 Calibration (all 16,267 images in ../shared/data, the bundled samples and the DICOM fixtures: every
 one plausible): grey-level contrast (p99 - p1) ≥ 0.33, histogram entropy ≥ 3.1 bits, colour
@@ -16,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from xray_desktop.imaging.modality import modality_problem
 from xray_desktop.radiograph import Radiograph
 
 MIN_SIDE = 64  # below this a model input would be mostly interpolation
@@ -59,6 +61,9 @@ def assess_plausibility(r: Radiograph) -> Plausibility:
     entropy = _entropy_bits(grey)
 
     reasons: list[str] = []
+    wrong_modality = modality_problem(r.modality)
+    if wrong_modality:
+        reasons.append(wrong_modality)
     if min(width, height) < MIN_SIDE:
         reasons.append(
             f"the image is small ({width}×{height} pixels; radiographs are at least {MIN_SIDE} pixels a side)"

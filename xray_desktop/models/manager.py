@@ -40,6 +40,8 @@ class LoadedModel:
     explainer_factory: ExplainerFactory | None = field(default=None, repr=False)
     _predict_fn: Any = field(default=None, repr=False)
     _explainers: dict[str, Explainer] = field(default_factory=dict, repr=False)
+    _gate: Any = field(default=None, repr=False)  # the PopulationGate, read on first use
+    _features_fn: Any = field(default=None, repr=False)  # compiled (probability, features); False: no Dense head
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def predict_raw(self, batch: np.ndarray) -> np.ndarray:
@@ -58,6 +60,39 @@ class LoadedModel:
 
                     self._predict_fn = tf.function(forward, input_signature=[spec])
         return np.asarray(self._predict_fn(np.asarray(batch, dtype=np.float32)).numpy())
+
+    def predict_with_features(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """(n, h, w, c) -> ((n,) uncalibrated probabilities, (n, d) penultimate features or None), one pass.
+
+        The features are the input of the model's final Dense layer; None when the head is not a Dense.
+        """
+        if self._features_fn is None:
+            with self._lock:
+                if self._features_fn is None:
+                    from xray_desktop.models.features import compile_features
+
+                    self._features_fn = compile_features(self.model, self.entry.spec.input_shape)
+        if self._features_fn is False:
+            return self.predict_raw(batch), None
+        probs, feats = self._features_fn(np.asarray(batch, dtype=np.float32))
+        return probs.numpy(), feats.numpy()
+
+    def population_gate(self) -> Any:
+        """The model's fitted population gate (checksum verified, read once), or None when it has none.
+
+        Raises:
+            ModelUnavailableError: the registry names a gate file that is missing, changed or unreadable.
+        """
+        check = self.entry.population_check
+        if not check.get("file"):
+            return None
+        if self._gate is None:
+            from xray_desktop.models.population_gate import PopulationGate
+
+            with self._lock:
+                if self._gate is None:
+                    self._gate = PopulationGate.from_file(self.path.parent / check["file"], check.get("sha256"))
+        return self._gate
 
     def predict(self, batch: np.ndarray) -> np.ndarray:
         """(n, h, w, c) -> (n,) calibrated probabilities (temperature from the registry applied)."""
@@ -105,6 +140,7 @@ class ModelManager:
         self.threads = threads  # ONNX Runtime threads per model (None: $XRAY_DESKTOP_THREADS or the cores)
         self._exporter = exporter
         self._cache: dict[tuple[str, str], Loaded] = {}
+        self._routers: dict[tuple[str, str], Any] = {}
         self._lock = threading.RLock()
 
     @property
@@ -121,6 +157,24 @@ class ModelManager:
             self._registry = registry
             keep = {(m.id, m.sha256) for m in registry.models}
             self._cache = {k: v for k, v in self._cache.items() if k in keep}
+
+    def router(self) -> tuple[Any, str | None]:
+        """The registry's body-part router (checksum verified, read once per sha256), or (None, why not)."""
+        record = self.registry.router or {}
+        if not record.get("file"):
+            return None, None
+        from xray_desktop.models.router import BodyPartRouter
+
+        with self._lock:
+            key = ("router", str(record.get("sha256")))
+            if key not in self._routers:
+                try:
+                    self._routers[key] = BodyPartRouter.from_file(
+                        self.registry.models_dir / record["file"], record.get("sha256")
+                    )
+                except ModelUnavailableError as exc:
+                    return None, str(exc)
+            return self._routers[key], None
 
     def is_loaded(self, model_id: str) -> bool:
         with self._lock:

@@ -80,6 +80,11 @@ class OnnxModel:
         """(n, h, w, c) -> (n,) calibrated probabilities (the registry's calibration applied)."""
         return calibrate(self.predict_raw(batch), self.entry.effective_calibration)
 
+    def predict_with_features(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(raw probabilities (n,), penultimate embeddings (n, d)) from one forward pass (the population gate)."""
+        out = self.forward(batch)
+        return out["probability"], out["embedding"]
+
     def embed(self, batch: np.ndarray) -> np.ndarray:
         """(n, h, w, c) -> (n, d) penultimate embeddings (the `gap` output), from the same forward pass."""
         return self.forward(batch)["embedding"]

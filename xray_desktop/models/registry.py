@@ -19,7 +19,7 @@ from xray_desktop import paths
 from xray_desktop.atomic import atomic_open, atomic_write_text
 from xray_desktop.errors import ModelUnavailableError, RegistryError
 from xray_desktop.models.checksum import sha256_file
-from xray_desktop.models.entry import DEFAULT_OPERATING_POINT, ModelEntry
+from xray_desktop.models.entry import _SHA_PATTERN, DEFAULT_OPERATING_POINT, ModelEntry
 from xray_desktop.tasks import TASK_NAMES
 
 __all__ = ["DEFAULT_OPERATING_POINT", "SCHEMA_VERSION", "ModelEntry", "Registry"]
@@ -35,6 +35,7 @@ class Registry:
     models: list[ModelEntry] = field(default_factory=list)
     active_models: dict[str, str | None] = field(default_factory=lambda: dict.fromkeys(TASK_NAMES))
     active_operating_points: dict[str, str] = field(default_factory=dict)  # task -> name (an admin's choice)
+    router: dict[str, Any] = field(default_factory=dict)  # the body-part router {file, sha256, classes, metrics}
 
     @property
     def models_dir(self) -> Path:
@@ -105,11 +106,15 @@ class Registry:
             t in TASK_NAMES and isinstance(n, str) for t, n in points.items()
         ):
             raise RegistryError("active_operating_points: must map task names to operating point names")
+        router = data.get("router", {})
+        if not isinstance(router, Mapping) or (router and not _SHA_PATTERN.match(str(router.get("sha256", "")))):
+            raise RegistryError("router: must be an object with file and sha256")
         return cls(
             path=path,
             models=models,
             active_models={t: active[t] for t in TASK_NAMES},
             active_operating_points=dict(points),
+            router=dict(router),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -122,6 +127,7 @@ class Registry:
                 if self.active_operating_points
                 else {}
             ),
+            **({"router": self.router} if self.router else {}),
         }
 
     def save(self) -> None:

@@ -38,7 +38,7 @@ from xray_desktop.reports.content import (
     ReportImage,
 )
 from xray_desktop.reports.fonts import FontSet, register_fonts
-from xray_desktop.reports.pdf_results import fmt, result_notes, results_table
+from xray_desktop.reports.pdf_results import fmt, population_markup, result_notes, results_table
 from xray_desktop.reports.pdf_style import DISCLAIMER_RED, GRID, HEAD_BG, MARGIN, POSITIVE, Styles, table_style
 from xray_desktop.results import TaskResult, TaskStatus
 
@@ -256,7 +256,9 @@ def _summary_cell(result: TaskResult | None) -> str:
     label = escape(result.label or ("positive" if result.decision else "negative"))
     if result.decision:
         label = f'<font color="{POSITIVE.hexval()}"><b>{label}</b></font>'
-    return f"{label}<br/>p = {fmt(result.probability)}<br/>threshold {fmt(result.threshold)}"
+    return f"{label}<br/>p = {fmt(result.probability)}<br/>threshold {fmt(result.threshold)}" + population_markup(
+        result
+    )
 
 
 def _summary_table(cases: Sequence[CaseSection], styles: Styles, width: float) -> Table:

@@ -47,7 +47,7 @@ def results_table(results: Sequence[TaskResult], styles: Styles, width: float) -
                 task_cell,
                 Paragraph(fmt(result.probability), styles.cell),
                 Paragraph(_threshold_markup(result), styles.cell),
-                Paragraph(_decision_markup(result), styles.cell),
+                Paragraph(_decision_markup(result) + population_markup(result), styles.cell),
                 Paragraph(_model_markup(result), styles.cell_small),
                 Paragraph(_auc_markup(result), styles.cell),
             ]
@@ -103,9 +103,23 @@ def _auc_markup(result: TaskResult) -> str:
     return text
 
 
+def population_markup(result: TaskResult) -> str:
+    """A line under the decision when the film is outside the model's training population."""
+    if result.population != "outside":
+        return ""
+    return '<br/><font color="#b35c00"><b>Outside this model\'s training population</b></font>'
+
+
 def result_notes(results: Sequence[TaskResult]) -> list[str]:
     notes = []
     for r in results:
+        if r.status is TaskStatus.OK and r.population == "outside":
+            notes.append(
+                f"{r.task.capitalize()}: Outside this model's training population — {r.population_reason}. "
+                "Its probability is not evidence either way."
+            )
+        elif r.status is TaskStatus.OK:
+            notes.append(f"{r.task.capitalize()}: population {r.population} — {r.population_reason}.")
         if r.status is TaskStatus.OK and r.threshold_source != "registry":
             notes.append(f"{r.task.capitalize()}: threshold set by an administrator ({r.threshold_source}).")
         if r.status is TaskStatus.OK and r.boxes:

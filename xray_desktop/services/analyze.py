@@ -18,18 +18,18 @@ from xray_desktop.imaging.preprocess import prepare_input, restore_map
 from xray_desktop.models.calibration import calibrate
 from xray_desktop.models.provider import ModelProvider
 from xray_desktop.models.registry import ModelEntry
+from xray_desktop.models.router import RouterVerdict
 from xray_desktop.progress import Progress
 from xray_desktop.radiograph import Radiograph
 from xray_desktop.results import AnalysisResult, TaskResult, TaskStatus
 from xray_desktop.security.permissions import Permission
+from xray_desktop.services.population import explain_with_features, gate_of, predict_with_features, verdict
+from xray_desktop.services.routing import UNKNOWN_BODY_PART_WARNING, Routing, no_model_note, route, router_of
 from xray_desktop.services.session import Session
-from xray_desktop.tasks import BODY_PARTS, TASK_NAMES, require_task, tasks_for_body_part, tasks_of_body_part
+from xray_desktop.tasks import BODY_PARTS, TASK_NAMES, TASKS, require_task, tasks_for_body_part, tasks_of_body_part
 
-BOX_TASKS = frozenset({"fracture"})
-UNKNOWN_BODY_PART_WARNING = (
-    "body part unknown (no DICOM Body Part Examined): every task's model was run, and a model only means "
-    "something on its own body part (a knee model on a chest film says nothing); choose the body part or task"
-)  # tasks whose map is also summarised as attention boxes
+__all__ = ["UNKNOWN_BODY_PART_WARNING", "analyze_image", "analyze_radiograph", "decide", "resolve_tasks"]
+BOX_TASKS = frozenset({"fracture"})  # tasks whose map is also summarised as attention boxes
 
 
 def analyze_image(
@@ -86,8 +86,9 @@ def analyze_radiograph(
 ) -> AnalysisResult:
     """Run each requested task's active model on an already-loaded image.
 
-    "auto" picks the tasks for the DICOM Body Part Examined, or all tasks when it is unknown;
-    "all" is every task. A task without a model is NOT_INSTALLED, a broken model UNAVAILABLE
+    "auto" picks the tasks for the DICOM Body Part Examined, else the body-part router's answer (nothing
+    runs for a part no model reads or a film the router cannot place; see services.routing); "all" is
+    every task, the film's own part first. A task without a model is NOT_INSTALLED, a broken model UNAVAILABLE
     with its reason; neither stops the other tasks. `predict_seconds` is the model call (which
     computes the map in the same pass when `explain`), `explain_seconds` the map's restoration.
     `threshold_overrides` (task -> threshold, set by an admin in the settings) replace the
@@ -95,22 +96,44 @@ def analyze_radiograph(
     """
     session.require(Permission.ANALYZE)
     _check_method(method)
-    names = resolve_tasks(tasks, radiograph.body_part)
-    result = AnalysisResult(path=str(radiograph.source), image=radiograph, warnings=plausibility_warnings(radiograph))
-    if tasks == "auto" and not tasks_for_body_part(radiograph.body_part):
-        result.warnings.append(UNKNOWN_BODY_PART_WARNING)
+    implausible = plausibility_reasons(radiograph)
+    routing = choose_tasks(manager, tasks, radiograph)
+    names = routing.tasks
+    result = AnalysisResult(
+        path=str(radiograph.source),
+        image=radiograph,
+        warnings=[f"{radiograph.source.name}: {reason}" for reason in implausible] + routing.warnings,
+        body_part=routing.part,
+        body_part_source=routing.source,
+        body_part_confidence=routing.confidence,
+        body_part_note=routing.note,
+    )
     for done, task in enumerate(names):
         if progress is not None:
             progress.check_cancelled()
             progress.update(done, len(names), f"analysing {task}")
         override = (threshold_overrides or {}).get(task)
-        result.results.append(_run_task(manager, radiograph, task, method, explain, hide_map_when_negative, override))
+        result.results.append(
+            _run_task(
+                manager,
+                radiograph,
+                task,
+                method,
+                explain,
+                hide_map_when_negative,
+                override,
+                implausible,
+                routing.answer,
+            )
+        )
     if progress is not None:
         progress.update(len(names), len(names), "analysis done")
     session.record(
         "analysis",
         image_sha256=radiograph.sha256,
         path=str(radiograph.source),
+        body_part=routing.part,
+        body_part_source=routing.source,
         results=[
             {
                 "task": r.task,
@@ -121,6 +144,8 @@ def analyze_radiograph(
                 "threshold": r.threshold,
                 "operating_point": r.operating_point,
                 "calibration": r.calibration_method,
+                "population": r.population,
+                "population_reason": r.population_reason,
             }
             for r in result.results
         ],
@@ -149,10 +174,34 @@ def resolve_tasks(tasks: Sequence[str] | str, body_part: str | None) -> list[str
 
 def plausibility_warnings(radiograph: Radiograph) -> list[str]:
     """Reasons the image may not be a radiograph (results are still computed, but flagged)."""
+    return [f"{radiograph.source.name}: {reason}" for reason in plausibility_reasons(radiograph)]
+
+
+def plausibility_reasons(radiograph: Radiograph) -> list[str]:
     from xray_desktop.imaging.quality import assess_plausibility
 
-    verdict = assess_plausibility(radiograph)
-    return [f"{radiograph.source.name}: {reason}" for reason in verdict.reasons]
+    return list(assess_plausibility(radiograph).reasons)
+
+
+def choose_tasks(manager: ModelProvider, tasks: Sequence[str] | str, radiograph: Radiograph) -> Routing:
+    """The tasks to run and the body part behind them; see services.routing for "auto".
+
+    With "all", the film's own body part's tasks come first, so another part's result is never shown first.
+    """
+    if tasks == "auto":
+        routing = route(radiograph, *router_of(manager))
+    else:
+        names = resolve_tasks(tasks, radiograph.body_part)
+        part = tasks if isinstance(tasks, str) and tasks in BODY_PARTS else None
+        routed = route(radiograph, *router_of(manager))  # for "all"'s order and each verdict's router check
+        routing = Routing(names, part, "request", None, f"{part} (chosen)" if part else "tasks chosen")
+        routing.answer = routed.answer
+        if tasks == "all":
+            routing.tasks = sorted(names, key=lambda t: TASKS[t].body_part != routed.part)
+    missing = no_model_note(routing.part, routing.tasks, manager.registry)
+    if missing:
+        routing.warnings.append(missing)
+    return routing
 
 
 def decide(entry: ModelEntry, raw_probability: float, threshold: float | None = None) -> tuple[float, bool, str]:
@@ -170,6 +219,8 @@ def _run_task(
     explain: bool,
     hide_negative: bool,
     threshold_override: float | None = None,
+    implausible: Sequence[str] = (),
+    router_answer: RouterVerdict | None = None,
 ) -> TaskResult:
     entry = manager.registry.active_entry(task)
     if entry is None:
@@ -196,9 +247,9 @@ def _run_task(
         batch = prepare_input(radiograph.pixels, entry.spec)[None]
         started = time.perf_counter()
         if explain:
-            raw, maps = loaded.explainer(method)(batch)
+            raw, maps, features = explain_with_features(loaded.explainer(method), batch)
         else:
-            raw, maps = loaded.predict_raw(batch), None
+            (raw, features), maps = predict_with_features(loaded, batch), None
         described.predict_seconds = time.perf_counter() - started
     except ModelUnavailableError as exc:
         described.status, described.message = TaskStatus.UNAVAILABLE, str(exc)
@@ -209,6 +260,16 @@ def _run_task(
         return described
     probability, positive, label = decide(entry, float(raw[0]), described.threshold)
     described.probability, described.decision, described.label = probability, positive, label
+    gate, gate_problem = gate_of(loaded)
+    described.population, described.population_reason = verdict(
+        entry,
+        radiograph.dicom,
+        None if features is None else features[0],
+        gate,
+        implausible,
+        gate_problem,
+        router_answer,
+    )
     if maps is not None and not (hide_negative and not positive):
         started = time.perf_counter()
         described.method = method

@@ -14,7 +14,7 @@ import time
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,9 @@ from xray_desktop.models.provider import ModelProvider
 from xray_desktop.models.registry import ModelEntry
 from xray_desktop.progress import Cancelled, Progress
 from xray_desktop.security.permissions import Permission
-from xray_desktop.services.analyze import decide
+from xray_desktop.services.analyze import decide, plausibility_reasons
+from xray_desktop.services.population import explain_with_features, gate_of, predict_with_features, verdict
+from xray_desktop.services.routing import router_of
 from xray_desktop.services.session import Session
 from xray_desktop.storage.unique_names import UniqueNames
 from xray_desktop.tasks import require_task
@@ -41,6 +43,8 @@ CSV_COLUMNS = (
     "threshold",
     "operating_point",
     "model_id",
+    "population",
+    "population_reason",
     "error",
     "warnings",
 )
@@ -60,6 +64,7 @@ class BatchSummary:
     heatmaps: int
     seconds: float
     cancelled: bool = False
+    outside: int = 0  # films outside the model's training population (see the CSV's population_reason)
 
     @property
     def files_per_second(self) -> float:
@@ -73,6 +78,9 @@ class _Loaded:
     pixels: np.ndarray | None  # kept only when heatmaps are written
     error: str | None
     warnings: str = ""  # plausibility reasons ("; "-joined): the row is computed but flagged
+    implausible: list[str] = field(default_factory=list)  # plausibility reasons (for the population verdict)
+    router_answer: Any = None  # the body-part router's answer when the file names no body part
+    dicom: Any = None  # DicomMetadata of a DICOM file (age, view, body part, modality for the verdict)
 
 
 def run_batch(
@@ -120,6 +128,7 @@ def run_batch(
     heat_dir = Path(heatmap_dir) if heatmap_dir is not None else None
     files = list(iter_image_files(root, exclude=[csv_file, *([heat_dir] if heat_dir else [])]))
     run_model = loaded.explainer(method) if heat_dir is not None else None
+    gate, gate_problem = gate_of(loaded)
     summary = BatchSummary(root, task, entry.id, csv_file, len(files), 0, 0, 0, 0, 0.0)
     started = time.perf_counter()
     session.record("batch_started", folder=str(root), task=task, model_id=entry.id, files=len(files))
@@ -132,16 +141,17 @@ def run_batch(
             except OSError as exc:
                 raise InputError(f"{heat_dir}: cannot write heatmaps there ({exc.strerror or exc})") from None
         with _open_csv(csv_file) as (handle, writer):
-            for batch in _batches(files, entry, jobs, batch_size, keep_pixels=heat_dir is not None):
+            router = router_of(manager)[0]
+            for batch in _batches(files, entry, jobs, batch_size, keep_pixels=heat_dir is not None, router=router):
                 usable = [item for item in batch if item.model_input is not None]
                 maps = None
                 if usable:
                     inputs = np.stack([item.model_input for item in usable if item.model_input is not None])
                     try:
                         if run_model is not None:
-                            raw, maps = run_model(inputs)
+                            raw, maps, features = explain_with_features(run_model, inputs)
                         else:
-                            raw = loaded.predict_raw(inputs)
+                            raw, features = predict_with_features(loaded, inputs)
                     except Exception as exc:  # the CSV so far stays; the user gets the reason, not a traceback
                         raise ModelUnavailableError(
                             f"model {entry.id!r} failed on the batch starting at {usable[0].path}: "
@@ -151,13 +161,23 @@ def run_batch(
                 for item in batch:
                     if item.model_input is None:
                         writer.writerow(
-                            [str(item.path), task, "", "", used_threshold, used_point, entry.id, item.error, ""]
+                            [str(item.path), task, "", "", used_threshold, used_point, entry.id, "", "", item.error, ""]
                         )
                         summary.failed += 1
                     else:
                         index = results[id(item)]
                         probability, positive, _ = decide(entry, float(raw[index]), used_threshold)
+                        population, reason = verdict(
+                            entry,
+                            item.dicom,
+                            None if features is None else features[index],
+                            gate,
+                            item.implausible,
+                            gate_problem,
+                            item.router_answer,
+                        )
                         summary.positives += int(positive)
+                        summary.outside += int(population == "outside")
                         writer.writerow(
                             [
                                 str(item.path),
@@ -167,6 +187,8 @@ def run_batch(
                                 used_threshold,
                                 used_point,
                                 entry.id,
+                                population,
+                                reason,
                                 "",
                                 item.warnings,
                             ]
@@ -203,6 +225,7 @@ def run_batch(
             processed=summary.processed,
             failed=summary.failed,
             positives=summary.positives,
+            outside_population=summary.outside,
             cancelled=summary.cancelled,
         )
     return summary
@@ -244,7 +267,7 @@ class _open_csv:
 
 
 def _batches(
-    files: list[Path], entry: ModelEntry, jobs: int, batch_size: int, keep_pixels: bool
+    files: list[Path], entry: ModelEntry, jobs: int, batch_size: int, keep_pixels: bool, router: Any = None
 ) -> Iterator[list[_Loaded]]:
     """Load and preprocess in `jobs` threads, reading at most two batches ahead of the model."""
     spec = entry.spec
@@ -254,7 +277,7 @@ def _batches(
     try:
         paths = iter(files)
         for path in paths:
-            pending.append(executor.submit(_load_one, path, spec, keep_pixels))
+            pending.append(executor.submit(_load_one, path, spec, keep_pixels, router))
             if len(pending) >= window:
                 break
         while pending:
@@ -263,7 +286,7 @@ def _batches(
                 batch.append(pending.popleft().result())
                 nxt = next(paths, None)
                 if nxt is not None:
-                    pending.append(executor.submit(_load_one, nxt, spec, keep_pixels))
+                    pending.append(executor.submit(_load_one, nxt, spec, keep_pixels, router))
             yield batch
     finally:
         for future in pending:
@@ -271,19 +294,21 @@ def _batches(
         executor.shutdown(wait=True, cancel_futures=True)
 
 
-def _load_one(path: Path, spec: Any, keep_pixels: bool) -> _Loaded:
+def _load_one(path: Path, spec: Any, keep_pixels: bool, router: Any = None) -> _Loaded:
     from xray_desktop.imaging.loader import load_radiograph
-    from xray_desktop.imaging.quality import assess_plausibility
 
     try:
         radiograph = load_radiograph(path)
         model_input = prepare_input(radiograph.pixels, spec)
-        warnings = "; ".join(assess_plausibility(radiograph).reasons)
+        implausible = plausibility_reasons(radiograph)
+        warnings = "; ".join(implausible)
+        answer = router.classify(radiograph.pixels, radiograph.colour) if router and not radiograph.body_part else None
     except ImageLoadError as exc:
         return _Loaded(path, None, None, exc.reason)
     except (ValueError, MemoryError) as exc:
         return _Loaded(path, None, None, f"cannot prepare the image: {exc}")
-    return _Loaded(path, model_input, radiograph.pixels if keep_pixels else None, None, warnings)
+    pixels = radiograph.pixels if keep_pixels else None
+    return _Loaded(path, model_input, pixels, None, warnings, implausible, answer, radiograph.dicom)
 
 
 def _write_overlay(

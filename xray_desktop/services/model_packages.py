@@ -37,6 +37,7 @@ PACKAGE_FORMAT_VERSION = 1
 MANIFEST_NAME = "manifest.json"
 MODEL_PREFIX = "model/"
 CARD_PREFIX = "card/"
+POPULATION_PREFIX = "population/"  # the fitted population gate (.npz), when the model has one
 
 # Bounds that stop a hostile or broken package before it fills the disk (a zip bomb declares small sizes).
 MAX_MEMBERS = 8  # a package holds 3 (manifest, model, card); a few more get a precise refusal
@@ -74,6 +75,11 @@ class PackageManifest:
     def card_member(self) -> str | None:
         return CARD_PREFIX + self.entry.card if self.entry.card else None
 
+    @property
+    def population_member(self) -> str | None:
+        gate = self.entry.population_check.get("file")
+        return POPULATION_PREFIX + PurePosixPath(gate).name if gate else None
+
 
 def export_package(session: Session, model_id: str, out_path: str | Path, *, registry: Registry | None = None) -> Path:
     """Write the registered model `model_id` as a package at `out_path` (atomically) and return the path.
@@ -102,6 +108,12 @@ def export_package(session: Session, model_id: str, out_path: str | Path, *, reg
             raise ModelUnavailableError(f"model {entry.id!r}: model card {card_file} is missing")
         sources[CARD_PREFIX + entry.card] = card_file  # type: ignore[operator]
     sources.update(graphs.onnx_sources(registry, entry))
+    gate = entry.population_check.get("file")
+    if gate:
+        gate_file = registry.models_dir / gate
+        if not gate_file.is_file() or sha256_file(gate_file) != entry.population_check.get("sha256"):
+            raise ModelUnavailableError(f"model {entry.id!r}: population check {gate_file} is missing or changed")
+        sources[POPULATION_PREFIX + PurePosixPath(gate).name] = gate_file
 
     members = {name: {"size": src.stat().st_size, "sha256": sha256_file(src)} for name, src in sources.items()}
     manifest = {
@@ -171,6 +183,8 @@ def import_package(
         if manifest.card_member is not None:
             targets[manifest.card_member] = models_dir / entry.card  # type: ignore[operator]
         targets.update({m: models_dir / name for m, (name, _sha) in graphs.onnx_members(entry).items()})
+        if manifest.population_member is not None:
+            targets[manifest.population_member] = models_dir / entry.population_check["file"]
         _refuse_clashes(source, registry, targets)
 
         models_dir.mkdir(parents=True, exist_ok=True)
@@ -263,6 +277,9 @@ def _read_manifest(source: Path, archive: zipfile.ZipFile) -> PackageManifest:
     expected = {MODEL_PREFIX + PurePosixPath(entry.file).name, *graphs.onnx_members(entry)}
     if entry.card:
         expected.add(CARD_PREFIX + entry.card)
+    gate = entry.population_check.get("file")
+    if gate:
+        expected.add(POPULATION_PREFIX + PurePosixPath(gate).name)
     if set(members) != expected:
         raise InputError(f"{source}: the manifest lists {sorted(members)} but the entry needs {sorted(expected)}")
     if names - {MANIFEST_NAME} != expected:
@@ -271,9 +288,12 @@ def _read_manifest(source: Path, archive: zipfile.ZipFile) -> PackageManifest:
     if model.sha256 != entry.sha256:
         raise InputError(f"{source}: the manifest's checksum of the model differs from the entry's sha256")
     graphs.check_manifest_onnx(source, entry, {name: m.sha256 for name, m in members.items()})
+    if gate and members[POPULATION_PREFIX + PurePosixPath(gate).name].sha256 != entry.population_check.get("sha256"):
+        raise InputError(f"{source}: the population check's checksum differs from the entry's population_check")
     for name, member in members.items():
         info = archive.getinfo(name)
-        limit = MAX_MODEL_BYTES if name.startswith((MODEL_PREFIX, graphs.ONNX_PREFIX)) else MAX_CARD_BYTES
+        prefixes = (MODEL_PREFIX, graphs.ONNX_PREFIX, POPULATION_PREFIX)
+        limit = MAX_MODEL_BYTES if name.startswith(prefixes) else MAX_CARD_BYTES
         if member.size > limit or info.file_size > limit:
             raise InputError(f"{source}: {name} is larger than the {limit:,} bytes allowed")
         if info.file_size != member.size:

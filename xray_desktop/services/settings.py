@@ -34,6 +34,7 @@ from xray_desktop.storage.settings import (
 GUARDED_FIELDS: dict[str, Permission] = {
     "threshold_overrides": Permission.SET_THRESHOLDS,
     "idle_lock_minutes": Permission.EDIT_SETTINGS,
+    "collapse_outside_population": Permission.EDIT_SETTINGS,
 }
 BACKUP_DIR = "settings-backups"
 

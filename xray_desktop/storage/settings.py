@@ -43,6 +43,7 @@ class Settings:
     teaching_mode: bool = False
     report_page_size: str = "A4"
     inference_threads: int = 0  # ONNX Runtime threads per model; 0 = the machine's cores
+    collapse_outside_population: bool = True  # admin: hide the probability of an out-of-population film by default
 
     def threshold_for(self, task: str, registry_threshold: float) -> float:
         """The threshold in force for a task: an admin's override, else the model's recorded one."""
@@ -139,6 +140,7 @@ _CHECKS = {
     "teaching_mode": _flag,
     "report_page_size": _choice(PAGE_SIZES),
     "inference_threads": lambda v: _count(v, MAX_INFERENCE_THREADS),
+    "collapse_outside_population": _flag,
 }
 
 

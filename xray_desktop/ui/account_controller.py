@@ -69,6 +69,10 @@ class AccountController:
             or dict(settings.threshold_overrides) != self._applied_overrides
         )
         self._applied_overrides = dict(settings.threshold_overrides)
+        collapse = bool(getattr(settings, "collapse_outside_population", True))
+        if collapse != analysis.collapse_outside:
+            analysis.collapse_outside = collapse
+            analysis.apply_population_policy()
         analysis.hide_negative_maps = bool(settings.hide_map_when_negative)
         if settings.method in METHODS and settings.method != analysis.method:
             w.heatmap.set_method(settings.method)
@@ -101,6 +105,7 @@ class AccountController:
             w.feedback.set_session(session)
         w.update_title()
         w.refresh_permissions()
+        w.analysis.apply_population_policy()
 
     def lock_session(self) -> None:
         """Hide the images and ask the same user to log in again; cancelling logs out and closes."""

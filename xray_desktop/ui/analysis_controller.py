@@ -30,7 +30,8 @@ class AnalysisController:
         prefs = window.prefs
         self.method = prefs.method if prefs.method in METHODS else "gradcam"
         self.colormap = prefs.colormap
-        self.body_part = prefs.body_part  # for images that name no body part
+        self.pending_part = "auto"  # the choice for the next image opened; each case keeps its own (never saved)
+        self.collapse_outside = True  # admin setting collapse_outside_population
         self.map_task: str | None = None
         self.teaching = False
         self.hide_negative_maps = False
@@ -87,7 +88,7 @@ class AnalysisController:
     def show_or_analyse(self, state: CaseState) -> None:
         """Show the cached outcome for the current method, or analyse the case on the model thread."""
         w = self.w
-        tasks = case_tasks(self.body_part, state.sample, state.radiograph)
+        tasks = case_tasks(state.body_part, state.sample, state.radiograph)
         w.results.set_case_part(tasks.note)
         if state.use_tasks(tasks.spec):
             w.jobs.cancel("case")  # an analysis for the old task set: its answer is stale
@@ -164,19 +165,39 @@ class AnalysisController:
         w.error_sink(title, exc)
 
     # ----- body part, heatmap -------------------------------------------------------------------------
-    def set_body_part(self, choice: str) -> None:
-        """Choose the body part for images that name none; the current case is re-analysed if it is one."""
-        if choice not in BODY_PART_CHOICES:
-            return
+    @property
+    def body_part(self) -> str:
+        """The body-part choice of the current image (or, with none open, of the next one)."""
+        state = self.w.cases.current if hasattr(self.w, "cases") else None
+        return state.body_part if state is not None else self.pending_part
+
+    def take_pending_part(self) -> str:
+        """For a newly opened image: the choice made with no image open, once; later images start from Auto."""
+        part, self.pending_part = self.pending_part, "auto"
+        return part
+
+    def show_body_part(self, choice: str) -> None:
         w = self.w
-        self.body_part = choice
-        w.prefs.body_part = choice
         w.results.set_body_part(choice)
         action = w.action(f"body_part:{choice}")
         if not action.isChecked():
             action.setChecked(True)
+
+    def set_body_part(self, choice: str) -> None:
+        """Choose the body part of the current image (with none open: of the next); it is re-analysed if needed.
+
+        The choice belongs to that one image: later images start from Auto, and nothing is saved.
+        """
+        if choice not in BODY_PART_CHOICES:
+            return
+        w = self.w
+        self.show_body_part(choice)
         state = w.cases.current
-        if state is None or state.radiograph is None:
+        if state is None:
+            self.pending_part = choice
+            return
+        state.body_part = choice
+        if state.radiograph is None:
             return
         tasks = case_tasks(choice, state.sample, state.radiograph)
         if tasks.spec != state.tasks:
@@ -206,6 +227,7 @@ class AnalysisController:
                 w.heatmap.set_timings(state.timings(self.map_task))
             w.map_checks.refresh()
             return
+        hidden = hidden or not w.results.map_allowed(self.map_task)  # a collapsed answer hides its map too
         size = w.viewer.display_size()  # a large film's map is coloured at the viewer's display level
         w.viewer.set_heatmap(None if hidden else state.coloured(self.method, self.map_task, self.colormap, size))
         analysis = state.analysis(self.method)
@@ -252,6 +274,16 @@ class AnalysisController:
             self.show_outcome(state)
         else:
             self.update_map()
+        self.apply_population_policy()
+
+    def apply_population_policy(self) -> None:
+        """Outside-population answers: collapsed for doctors, greyed for students, a lesson in teaching mode."""
+        from xray_desktop.security.permissions import Role
+        from xray_desktop.ui.population_notice import PopulationPolicy
+
+        student = self.w.session.role is Role.STUDENT
+        self.w.results.set_population_policy(PopulationPolicy(self.collapse_outside, student, self.teaching))
+        self.update_map()
 
     def reveal(self) -> None:
         state = self.w.cases.current

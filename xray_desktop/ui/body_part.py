@@ -1,9 +1,9 @@
 """Which tasks a case runs: its own body part (a bundled sample, a DICOM Body Part Examined) or the user's choice.
 
 A PNG or JPEG says nothing about what it shows, and running every model on it
-puts a knee model's verdict on a chest film. So the user picks the body part for
-such images (the window remembers it); "Auto" keeps the service's behaviour of
-running every model and warning. Plain values only: the window and the tests
+puts a knee model's verdict on a chest film. "Auto" lets the service's body-part
+router choose (its answer and confidence are shown); the user can override it for
+one image (the choice stays with that image and is never saved). Plain values only: the window and the tests
 share this decision.
 """
 
@@ -50,6 +50,10 @@ def case_tasks(choice: str, sample: SampleCase | None, radiograph: Radiograph | 
     if sample is not None and sample.body_part in BODY_PARTS:
         return CaseTasks(sample.body_part, f"This case: {sample.body_part} (bundled sample)", True)
     if choice not in BODY_PART_CHOICES or choice == "auto":
+        if dicom_value and dicom_value.strip():  # BREAST, HIP, WHOLE BODY: a part no model here reads
+            return CaseTasks(
+                "auto", f"This case: DICOM Body Part Examined {dicom_value.strip()}, no model reads it", False
+            )
         return CaseTasks("auto", "This image names no body part", False)
     if choice == "all":
         return CaseTasks("all", "This image: all tasks (your choice)", False)

@@ -67,11 +67,12 @@ class CaseController:
         path = Path(path)
         state = self.cases.get(path)
         if state is None:
-            state = CaseState(path, sample=sample_for(path, w.samples))
+            state = CaseState(path, sample=sample_for(path, w.samples), body_part=w.analysis.take_pending_part())
             self.cases[path] = state
         if self.current is None or self.current.path != path:
             w.jobs.cancel("case")
         self.current = state
+        w.analysis.show_body_part(state.body_part)
         w.case_list.add_case(path, state.sample.title if state.sample else None)
         w.prefs.add_recent(path)
         self.rebuild_recent()

@@ -9,6 +9,7 @@ import numpy as np
 
 from xray_desktop.radiograph import Radiograph
 from xray_desktop.results import AnalysisResult, TaskResult, TaskStatus
+from xray_desktop.tasks import BODY_PARTS, TASKS
 from xray_desktop.ui.display_level import resample
 from xray_desktop.ui.engine import AnalysisOutcome, colour_map
 from xray_desktop.ui.samples import SampleCase
@@ -23,6 +24,7 @@ class CaseState:
     outcomes: dict[str, AnalysisOutcome] = field(default_factory=dict)  # by explanation method
     tasks: str | None = None  # the task set (ui.body_part.CaseTasks.spec) the cached outcomes answer
     revealed: bool = False  # teaching mode: the answer was revealed for this case
+    body_part: str = "auto"  # the user's body-part choice for this image only (ui.body_part.BODY_PART_CHOICES)
     history_id: str | None = None  # the history entry of the first analysis (feedback links to it)
     _coloured: dict[tuple[str, str, str, tuple[int, int] | None], np.ndarray] = field(default_factory=dict, repr=False)
     colour_calls: int = 0  # how often a map was coloured (tests check the slider never adds to it)
@@ -85,6 +87,15 @@ class CaseState:
 
 
 def mapped_tasks(analysis: AnalysisResult) -> list[TaskResult]:
-    """Tasks with a map to show, the most suspicious first."""
+    """Tasks with a map to show: the film's own body part first, then films the model knows, then most suspicious.
+
+    So another body part's model, or a model that does not know this film, never supplies the first map.
+    """
     with_map = [r for r in analysis.results if r.status is TaskStatus.OK and r.heatmap is not None]
-    return sorted(with_map, key=lambda r: -(r.probability or 0.0))
+    own = analysis.body_part
+
+    def rank(r: TaskResult) -> tuple[bool, bool, float]:
+        other_part = own in BODY_PARTS and TASKS[r.task].body_part != own
+        return other_part, r.population == "outside", -(r.probability or 0.0)
+
+    return sorted(with_map, key=rank)

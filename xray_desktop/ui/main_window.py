@@ -116,6 +116,7 @@ class MainWindow(QMainWindow):
         self.results.revealRequested.connect(analysis.reveal)
         self.results.set_body_part(analysis.body_part)
         self.results.bodyPartChosen.connect(analysis.set_body_part)
+        self.results.populationShown.connect(lambda _task: analysis.update_map())
         self.heatmap = HeatmapControls()
         self.heatmap.opacity.setValue(self.prefs.opacity)
         self.heatmap.set_colormap(analysis.colormap)

@@ -26,6 +26,7 @@ from xray_desktop.explain import METHOD_NAMES, faithfulness_text
 from xray_desktop.results import AnalysisResult, TaskResult, TaskStatus
 from xray_desktop.tasks import BODY_PARTS, TASKS
 from xray_desktop.ui.body_part import BODY_PART_CHOICES, BODY_PART_SHORTCUTS
+from xray_desktop.ui.population_notice import PopulationNotice, PopulationPolicy
 from xray_desktop.ui.probability_bar import ProbabilityBar
 
 
@@ -47,9 +48,12 @@ class TaskCard(QFrame):
 
     clicked = Signal(str)
 
-    def __init__(self, result: TaskResult, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, result: TaskResult, parent: QWidget | None = None, policy: PopulationPolicy | None = None
+    ) -> None:
         super().__init__(parent)
         self.task = result.task
+        self.population: PopulationNotice | None = None
         self.setObjectName("taskCard")
         self.setFrameShape(QFrame.Shape.StyledPanel)
         layout = QVBoxLayout(self)
@@ -69,8 +73,14 @@ class TaskCard(QFrame):
             decision.setObjectName("decisionPositive" if positive else "decisionNegative")
             decision.setWordWrap(True)
             self.bar = ProbabilityBar(result.probability, threshold, positive)
-            layout.addWidget(self.bar)
-            layout.addWidget(decision)
+            self.answer = QWidget()  # what an outside verdict collapses or greys
+            answer_layout = QVBoxLayout(self.answer)
+            answer_layout.setContentsMargins(0, 0, 0, 0)
+            answer_layout.addWidget(self.bar)
+            answer_layout.addWidget(decision)
+            self.population = PopulationNotice(result, policy or PopulationPolicy(), self.answer)
+            layout.addWidget(self.population)
+            layout.addWidget(self.answer)
             meta = QLabel(model_line(result))
             meta.setToolTip(f"Validation data: {result.validation_data}" if result.validation_data else "")
             meta.setObjectName("modelLine")
@@ -145,6 +155,7 @@ class ResultsPanel(QWidget):
     taskSelected = Signal(str)
     revealRequested = Signal()
     bodyPartChosen = Signal(str)  # a value of BODY_PART_CHOICES
+    populationShown = Signal(str)  # "show anyway" on an outside-population result: its map may show now
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -228,6 +239,8 @@ class ResultsPanel(QWidget):
         outer.addWidget(self.disclaimer)
 
         self._result: AnalysisResult | None = None
+        self._shown_anyway: set[str] = set()
+        self.population_policy = PopulationPolicy()
         self._card_widgets: list[TaskCard] = []
         self._hidden = False
         self._truth_text = ""
@@ -277,19 +290,36 @@ class ResultsPanel(QWidget):
     def set_result(self, result: AnalysisResult, truth_text: str = "") -> None:
         from xray_desktop.services.analyze import UNKNOWN_BODY_PART_WARNING  # loaded by the model thread by now
 
+        if result is not self._result:
+            self._shown_anyway = set()
         self._result = result
         self._truth_text = truth_text
         notes = list(result.image.notes) if result.image is not None else []
-        unknown_part = UNKNOWN_BODY_PART_WARNING in result.warnings
-        if unknown_part:
-            self.body_part_warning.set_warning(UNKNOWN_BODY_PART_WARNING)
-        self.body_part_warning.setVisible(unknown_part)
-        others = [w for w in result.warnings if w not in notes and w != UNKNOWN_BODY_PART_WARNING]
+        from xray_desktop.services.routing import CHOOSE
+
+        routed = [w for w in result.warnings if w == UNKNOWN_BODY_PART_WARNING or w.endswith(CHOOSE)]
+        if routed:
+            self.body_part_warning.set_warning(routed[0])
+        self.body_part_warning.setVisible(bool(routed))
+        if result.body_part_source == "router":
+            self.set_case_part(f"This image: {result.body_part_note} — choose a body part to override")
+        others = [w for w in result.warnings if w not in notes and w not in routed]
         self.set_warnings(others, notes)
         self._render()
 
     def refresh(self) -> None:
         """Redraw the cards from the (possibly updated) result, e.g. after its map was checked."""
+        self._render()
+
+    def map_allowed(self, task: str | None) -> bool:
+        """A collapsed outside-population answer hides its heatmap too, until "show anyway"."""
+        result = self._result.result_for(task) if self._result is not None and task else None
+        if result is None or result.population != "outside" or task in self._shown_anyway:
+            return True
+        return not self.population_policy.collapse
+
+    def set_population_policy(self, policy: PopulationPolicy) -> None:
+        self.population_policy = policy
         self._render()
 
     def set_hidden(self, hidden: bool) -> None:
@@ -341,9 +371,12 @@ class ResultsPanel(QWidget):
             self.status.show()
         else:
             self.status.hide()
-        ordered = sorted(result.results, key=lambda r: (r.status is not TaskStatus.OK, r.task))
+        ordered = sorted(result.results, key=lambda r: r.status is not TaskStatus.OK)  # the service's order
         for index, task_result in enumerate(ordered):
-            card = TaskCard(task_result)
+            card = TaskCard(task_result, policy=self.population_policy)
             card.clicked.connect(self.taskSelected)
+            if card.population is not None:
+                card.population.showAnyway.connect(self._shown_anyway.add)
+                card.population.showAnyway.connect(self.populationShown)
             self._cards.insertWidget(index, card)
             self._card_widgets.append(card)

@@ -69,6 +69,9 @@ class SettingsDialog(QDialog):
         self.idle_spin.setRange(0, MAX_IDLE_LOCK_MINUTES)
         self.idle_spin.setSpecialValueText("never")
         self.idle_spin.setSuffix(" min")
+        self.collapse_check = QCheckBox(
+            "Collapse the probability of a film outside the model's training population (the verdict always shows)"
+        )
 
         alpha_row = QHBoxLayout()
         alpha_row.addWidget(self.alpha_slider, 1)
@@ -88,6 +91,7 @@ class SettingsDialog(QDialog):
         policy_layout = QGridLayout(policy)
         policy_layout.addWidget(QLabel("Lock after idle"), 0, 0)
         policy_layout.addWidget(self.idle_spin, 0, 1, 1, 2)
+        policy_layout.addWidget(self.collapse_check, 99, 0, 1, 3)
         policy_layout.addWidget(QLabel("Threshold overrides (unticked: the model's recorded threshold)"), 1, 0, 1, 3)
         self.threshold_checks: dict[str, QCheckBox] = {}
         self.threshold_spins: dict[str, QDoubleSpinBox] = {}
@@ -139,6 +143,7 @@ class SettingsDialog(QDialog):
         self.restore_button.clicked.connect(self._pick_restore)
 
         self.idle_spin.setEnabled(session.can(Permission.EDIT_SETTINGS))
+        self.collapse_check.setEnabled(session.can(Permission.EDIT_SETTINGS))
         self._thresholds_allowed = session.can(Permission.SET_THRESHOLDS)
         self.load(service.get())
 
@@ -154,6 +159,7 @@ class SettingsDialog(QDialog):
         self.teaching_check.setChecked(settings.teaching_mode)
         _select(self.page_size_combo, settings.report_page_size)
         self.idle_spin.setValue(settings.idle_lock_minutes)
+        self.collapse_check.setChecked(settings.collapse_outside_population)
         for task, check in self.threshold_checks.items():
             override = settings.threshold_overrides.get(task)
             check.setChecked(override is not None)
@@ -179,6 +185,7 @@ class SettingsDialog(QDialog):
             big_fonts=self.big_fonts_check.isChecked(),
             teaching_mode=self.teaching_check.isChecked(),
             report_page_size=self.page_size_combo.currentData(),
+            collapse_outside_population=self.collapse_check.isChecked(),
         )
 
     def accept(self) -> None:

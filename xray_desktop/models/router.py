@@ -1,0 +1,161 @@
+"""Which body part is this film? A small classical model (image features + multinomial logistic regression).
+
+Used by `--task auto` and the window when the file itself names no body part, so only that part's models
+run. Plain numpy and OpenCV (no TensorFlow): it answers in milliseconds on the analysis thread. The
+weights, the class names and the confidence needed are data in an `.npz` file the registry names
+(`router` in registry.json, with its sha256); `training.router_fit` fits it.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from xray_desktop.errors import ModelUnavailableError
+from xray_desktop.models.checksum import sha256_file
+
+NOT_RADIOGRAPH = "not_radiograph"
+THUMB = 24  # grey thumbnail side (pixels as features)
+HOG_SIDE, HOG_CELLS, HOG_BINS = 64, 4, 9
+HIST_BINS = 32
+
+
+def router_features(pixels: np.ndarray, colour: np.ndarray | None = None) -> np.ndarray:
+    """One film -> a fixed-length feature vector: thumbnail, grey histogram, gradient orientations, colour, shape."""
+    grey = np.asarray(pixels, dtype=np.float32)
+    h, w = grey.shape[:2]
+    step = max(1, int(max(h, w) // 512))
+    small = grey[::step, ::step]
+    thumb = cv2.resize(small, (THUMB, THUMB), interpolation=cv2.INTER_AREA).ravel()
+    hist = np.histogram(small, bins=HIST_BINS, range=(0.0, 1.0))[0].astype(np.float32)
+    hist /= max(1.0, hist.sum())
+    hog = _orientation_histograms(cv2.resize(small, (HOG_SIDE, HOG_SIDE), interpolation=cv2.INTER_AREA))
+    low, high = np.percentile(small, [1.0, 99.0])
+    shape = np.array(
+        [
+            np.log(max(w, 1) / max(h, 1)),
+            float(high - low),
+            float(small.std()),
+            float((small < 0.02).mean()),
+            float((small > 0.98).mean()),
+            *_colour(colour),
+        ],
+        dtype=np.float32,
+    )
+    return np.concatenate([thumb, hist, hog, shape]).astype(np.float32)
+
+
+def _orientation_histograms(image: np.ndarray) -> np.ndarray:
+    gx = cv2.Sobel(image, cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(image, cv2.CV_32F, 0, 1, ksize=3)
+    magnitude = np.hypot(gx, gy)
+    angle = (np.arctan2(gy, gx) % np.pi) / np.pi * HOG_BINS
+    bins = np.minimum(angle.astype(int), HOG_BINS - 1)
+    cell = HOG_SIDE // HOG_CELLS
+    out = np.zeros((HOG_CELLS, HOG_CELLS, HOG_BINS), dtype=np.float32)
+    for i in range(HOG_CELLS):
+        for j in range(HOG_CELLS):
+            window = (slice(i * cell, (i + 1) * cell), slice(j * cell, (j + 1) * cell))
+            out[i, j] = np.bincount(bins[window].ravel(), magnitude[window].ravel(), HOG_BINS)
+    out /= np.linalg.norm(out, axis=2, keepdims=True) + 1e-6
+    return out.ravel()
+
+
+def _colour(colour: np.ndarray | None) -> tuple[float, float]:
+    if colour is None:
+        return 0.0, 0.0
+    rgb = np.asarray(colour, dtype=np.float32)
+    step = max(1, int(max(rgb.shape[:2]) // 256))
+    rgb = rgb[::step, ::step]
+    top = rgb.max(axis=2)
+    lit = top > 0.1
+    if not lit.any():
+        return 0.0, 0.0
+    saturation = (top - rgb.min(axis=2))[lit] / top[lit]
+    return float(saturation.mean()), float((saturation > 0.25).mean())
+
+
+@dataclass
+class RouterVerdict:
+    part: str | None  # "chest" | "knee" | "limb" | NOT_RADIOGRAPH | None (not confident)
+    best: str  # the most probable class, even when not confident
+    confidence: float  # probability of `best`
+    probabilities: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class BodyPartRouter:
+    """Standardise the features, then softmax(W x + b) over `classes`; below `min_confidence` it says so."""
+
+    classes: tuple[str, ...]
+    mean: np.ndarray
+    std: np.ndarray
+    weights: np.ndarray  # (n_classes, n_features)
+    bias: np.ndarray  # (n_classes,)
+    min_confidence: float = 0.8
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def probabilities(self, features: np.ndarray) -> np.ndarray:
+        x = (np.atleast_2d(features) - self.mean) / self.std
+        logits = x @ self.weights.T + self.bias
+        logits -= logits.max(axis=1, keepdims=True)
+        p = np.exp(logits)
+        return np.asarray(p / p.sum(axis=1, keepdims=True))
+
+    def classify(self, pixels: np.ndarray, colour: np.ndarray | None = None) -> RouterVerdict:
+        p = self.probabilities(router_features(pixels, colour))[0]
+        best = int(p.argmax())
+        confidence = float(p[best])
+        name = self.classes[best]
+        return RouterVerdict(
+            name if confidence >= self.min_confidence else None,
+            name,
+            confidence,
+            {c: round(float(v), 4) for c, v in zip(self.classes, p, strict=True)},
+        )
+
+    def to_bytes(self) -> bytes:
+        header = {"classes": list(self.classes), "min_confidence": self.min_confidence, "info": self.info}
+        buffer = io.BytesIO()
+        np.savez_compressed(
+            buffer,
+            header=np.frombuffer(json.dumps(header).encode(), dtype=np.uint8),
+            mean=self.mean,
+            std=self.std,
+            weights=self.weights,
+            bias=self.bias,
+        )
+        return buffer.getvalue()
+
+    @classmethod
+    def from_file(cls, path: str | Path, sha256: str | None = None) -> BodyPartRouter:
+        """Read the router, checking its checksum first.
+
+        Raises:
+            ModelUnavailableError: missing, changed or unreadable file.
+        """
+        path = Path(path)
+        if not path.is_file():
+            raise ModelUnavailableError(f"body-part router {path.name} is missing")
+        if sha256 is not None and sha256_file(path) != sha256:
+            raise ModelUnavailableError(f"body-part router {path.name}: checksum mismatch; not used")
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                header = json.loads(bytes(data["header"]).decode())
+                return cls(
+                    tuple(header["classes"]),
+                    data["mean"],
+                    data["std"],
+                    data["weights"],
+                    data["bias"],
+                    float(header["min_confidence"]),
+                    header.get("info", {}),
+                )
+        except Exception as exc:  # truncated zip, bad JSON, missing array: unusable
+            raise ModelUnavailableError(f"body-part router {path.name} is unreadable ({exc})") from None
