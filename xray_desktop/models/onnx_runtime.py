@@ -56,6 +56,7 @@ class OnnxModel:
     explainer_factory: ExplainerFactory | None = field(default=None, repr=False)
     _explainers: dict[str, Explainer] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _gate: Any = field(default=None, repr=False)
 
     @property
     def layers(self) -> list[str]:
@@ -84,6 +85,22 @@ class OnnxModel:
         """(raw probabilities (n,), penultimate embeddings (n, d)) from one forward pass (the population gate)."""
         out = self.forward(batch)
         return out["probability"], out["embedding"]
+
+    def population_gate(self) -> Any:
+        """The model's fitted population gate (checksum verified, read once), or None when it has none.
+
+        Raises:
+            ModelUnavailableError: the registry names a gate file that is missing, changed or unreadable.
+        """
+        check = self.entry.population_check
+        if not check.get("file"):
+            return None
+        with self._lock:
+            if self._gate is None:
+                from xray_desktop.models.population_gate import PopulationGate
+
+                self._gate = PopulationGate.from_file(self.path.parent / check["file"], check.get("sha256"))
+        return self._gate
 
     def embed(self, batch: np.ndarray) -> np.ndarray:
         """(n, h, w, c) -> (n, d) penultimate embeddings (the `gap` output), from the same forward pass."""
