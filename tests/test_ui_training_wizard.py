@@ -67,6 +67,14 @@ def fill_model_page(wizard: TrainingWizard, epochs: int) -> None:
     assert wizard.currentId() == PageId.TRAIN
 
 
+def close_wizard(qtbot, wizard: TrainingWizard) -> None:
+    """Wait for the wizard's jobs, close it and check its own model thread stopped (a QThread still running
+    when Python exits aborts the interpreter)."""
+    qtbot.waitUntil(lambda: not wizard.busy(), timeout=TIMEOUT_MS)
+    wizard.close()
+    qtbot.waitUntil(lambda: not wizard.models.running, timeout=TIMEOUT_MS)
+
+
 def training_trail(events: list[tuple[str, str, dict]]) -> list[tuple[str, list[str]]]:
     """The training entries of an audit trail: event names in order, with the names of their details.
 
@@ -149,6 +157,7 @@ def test_data_page_shows_counts_thumbnails_and_warnings(qtbot, class_folders, tm
     assert not page.isComplete()
     assert "training needs both" in page.warnings.text()
     assert grab(wizard, tmp_path / "wizard-data-warnings.png").stat().st_size > 0
+    close_wizard(qtbot, wizard)
 
 
 # ----- the whole wizard ------------------------------------------------------------------------------------------
@@ -276,6 +285,7 @@ def test_cancel_mid_training_keeps_the_best_checkpoint_and_can_be_evaluated(
     wizard.next()
     qtbot.waitUntil(wizard.evaluate_page.isComplete, timeout=TIMEOUT_MS)
     assert wizard.state.evaluation.evaluation.n == len(outcome.validation.labels)
+    close_wizard(qtbot, wizard)
 
 
 def test_closing_the_wizard_mid_training_cancels_and_waits(qtbot, class_folders, models_dir: Path) -> None:
