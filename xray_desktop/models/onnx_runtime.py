@@ -92,14 +92,11 @@ class OnnxModel:
         Raises:
             ModelUnavailableError: the registry names a gate file that is missing, changed or unreadable.
         """
-        check = self.entry.population_check
-        if not check.get("file"):
-            return None
-        with self._lock:
-            if self._gate is None:
-                from xray_desktop.models.population_gate import PopulationGate
+        from xray_desktop.models.population_gate import gate_of_entry
 
-                self._gate = PopulationGate.from_file(self.path.parent / check["file"], check.get("sha256"))
+        with self._lock:
+            if self._gate is None and self.entry.population_check.get("file"):
+                self._gate = gate_of_entry(self.entry.population_check, self.path.parent)
         return self._gate
 
     def embed(self, batch: np.ndarray) -> np.ndarray:

@@ -166,3 +166,14 @@ def auroc(inside: np.ndarray, outside: np.ndarray) -> float:
     below = np.searchsorted(inside, outside, side="left")
     not_above = np.searchsorted(inside, outside, side="right")
     return float((below + 0.5 * (not_above - below)).sum() / (len(inside) * len(outside)))
+
+
+def gate_of_entry(population_check: dict[str, Any], models_dir: Path) -> PopulationGate | None:
+    """The gate a registry entry names (checksum verified), or None when it names none.
+
+    Raises:
+        ModelUnavailableError: the named file is missing, changed or unreadable.
+    """
+    if not population_check.get("file"):
+        return None
+    return PopulationGate.from_file(models_dir / population_check["file"], population_check.get("sha256"))

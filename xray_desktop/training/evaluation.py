@@ -161,12 +161,7 @@ def evaluate_predictions(
 ) -> Evaluation:
     """Metrics for raw model outputs. Without T/threshold they are fitted here (validation);
     with them (a recorded model) they are applied as recorded, so figures are reproduced exactly."""
-    y = np.asarray(y).astype(int).reshape(-1)
-    p_raw = np.asarray(p_raw, dtype=np.float64).reshape(-1)
-    if len(y) != len(p_raw) or len(y) == 0:
-        raise ValueError(f"labels ({len(y)}) and probabilities ({len(p_raw)}) must be the same non-zero length")
-    if y.min() == y.max():
-        raise ValueError("evaluation needs both classes present")
+    y, p_raw = _checked(y, p_raw)
     t = fit_temperature(y, p_raw) if temperature is None else float(temperature)
     p = apply_temperature(p_raw, t)
     thr = youden_threshold(y, p) if threshold is None else float(threshold)
@@ -183,6 +178,17 @@ def evaluate_predictions(
     )
 
 
+def _checked(y: np.ndarray, p_raw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Labels as ints and outputs as float64, both flat; both classes present and the lengths equal."""
+    y = np.asarray(y).astype(int).reshape(-1)
+    p_raw = np.asarray(p_raw, dtype=np.float64).reshape(-1)
+    if len(y) != len(p_raw) or len(y) == 0:
+        raise ValueError(f"labels ({len(y)}) and probabilities ({len(p_raw)}) must be the same non-zero length")
+    if y.min() == y.max():
+        raise ValueError("evaluation needs both classes present")
+    return y, p_raw
+
+
 def _ratio(a: int, b: int) -> float:
     return float(a / b) if b else 0.0
 
@@ -191,12 +197,7 @@ def evaluate_with(y: np.ndarray, p_raw: np.ndarray, calibration: dict[str, Any],
     """Metrics for raw outputs under a recorded calibration ({method, params}) and threshold."""
     from xray_desktop.models.calibration import calibrate
 
-    y = np.asarray(y).astype(int).reshape(-1)
-    p_raw = np.asarray(p_raw, dtype=np.float64).reshape(-1)
-    if len(y) != len(p_raw) or len(y) == 0:
-        raise ValueError(f"labels ({len(y)}) and probabilities ({len(p_raw)}) must be the same non-zero length")
-    if y.min() == y.max():
-        raise ValueError("evaluation needs both classes present")
+    y, p_raw = _checked(y, p_raw)
     p = calibrate(p_raw, calibration)
     params = calibration.get("params") or {}
     return Evaluation(
