@@ -297,3 +297,30 @@ def make_window(qtbot, dialogs):
     for window in windows:
         window.close()
         assert not window.models.running, "closing the window must stop the model thread"
+
+
+# --- window-with-services fixtures (the per-user services tests and the account-privacy tests) ---------------
+
+
+@pytest.fixture
+def services(auth_service, isolated_home: Path):
+    """The logged-in window's per-user services (history, feedback, settings, account state)."""
+    from xray_desktop.ui.app_services import AppServices
+
+    return AppServices.open(auth_service, isolated_home)
+
+
+@pytest.fixture
+def window(qtbot, services, admin_session, monkeypatch: pytest.MonkeyPatch):
+    """A shown MainWindow for the test administrator, with those services; error dialogs are recorded."""
+    from PySide6.QtWidgets import QMessageBox
+    from ui_support import DialogRecorder
+
+    from xray_desktop.ui.main_window import MainWindow
+
+    monkeypatch.setattr(QMessageBox, "critical", DialogRecorder())
+    win = MainWindow(admin_session, services=services)
+    qtbot.addWidget(win)
+    win.show()
+    yield win
+    win.close()

@@ -5,8 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from PySide6.QtWidgets import QMessageBox
-from ui_support import PNEUMONIA_SAMPLE, DialogRecorder
+from ui_support import PNEUMONIA_SAMPLE, analyse
 
 from xray_desktop.security.permissions import Role
 from xray_desktop.services.session import Session
@@ -16,27 +15,6 @@ from xray_desktop.ui.app_services import AppServices
 from xray_desktop.ui.main_window import MainWindow
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def services(auth_service, isolated_home: Path) -> AppServices:
-    return AppServices.open(auth_service, isolated_home)
-
-
-@pytest.fixture
-def window(qtbot, services: AppServices, admin_session, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setattr(QMessageBox, "critical", DialogRecorder())
-    win = MainWindow(admin_session, services=services)
-    qtbot.addWidget(win)
-    win.show()
-    yield win
-    win.close()
-
-
-def analyse(qtbot, window: MainWindow):
-    with qtbot.waitSignal(window.analysisShown, timeout=60000) as blocker:
-        window.open_path(PNEUMONIA_SAMPLE)
-    return blocker.args[0]
 
 
 def test_an_analysis_is_kept_in_history_and_offered_for_feedback(

@@ -40,3 +40,10 @@ def write_corrupt_image(folder: Path, name: str = "broken.png") -> Path:
     path = folder / name
     path.write_bytes(b"\x89PNG\r\n\x1a\n" + b"this is not really a png" * 4)
     return path
+
+
+def analyse(qtbot, window):  # type: ignore[no-untyped-def]
+    """Open the pneumonia sample in `window` and return the analysis it shows."""
+    with qtbot.waitSignal(window.analysisShown, timeout=60000) as blocker:
+        window.open_path(PNEUMONIA_SAMPLE)
+    return blocker.args[0]
