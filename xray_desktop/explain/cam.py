@@ -18,6 +18,7 @@ import tensorflow as tf
 
 from xray_desktop.explain import METHODS, cam_math
 from xray_desktop.explain.graph import ExposedGraph, expose, feature_layers, find_target_layer, resolve_layer
+from xray_desktop.gate_features import gate_features
 
 EPSILON = 1e-7
 
@@ -52,6 +53,7 @@ class CamExplainer:
         if method not in METHODS:
             raise ValueError(f"unknown explanation method {method!r}; choose one of {', '.join(METHODS)}")
         self.method = method
+        self.gate_layer: str | None = None  # the population gate's feature layer (set by the model wrapper)
         self.graph: ExposedGraph = expose(model, cam_paths(model, method, layers))
         input_shape = tuple(model.inputs[0].shape[1:])
         if len(input_shape) != 3:
@@ -95,20 +97,33 @@ class CamExplainer:
         return self.graph.score_kind == "dense"
 
     def explain(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-        """Like calling it, plus the penultimate features (n, d) of the same forward pass (None if unreachable).
+        """Like calling it, plus the population gate's features (n, d) of the same pass (None if unreachable).
 
-        The population gate reads those features, so checking a film costs no second model call.
+        The gate reads the penultimate features and, when it names one (`gate_layer`), the first CAM
+        layer's statistics; so checking a film costs no second model call.
         """
         batch = self._check(batch)
         if self.method == "scorecam":
             results = [self._fn(batch[i : i + 1]) for i in range(batch.shape[0])]
-            probs = np.concatenate([r[0].numpy() for r in results]) if results else np.zeros(0, np.float32)
-            maps = np.concatenate([r[1].numpy() for r in results]) if results else np.zeros((0, 1, 1), np.float32)
-            feats = np.concatenate([r[2].numpy() for r in results]) if results else np.zeros((0, 1), np.float32)
-            return probs, maps, (feats if self.has_features else None)
+            if not results:
+                return np.zeros(0, np.float32), np.zeros((0, 1, 1), np.float32), None
+            probs = np.concatenate([r[0].numpy() for r in results])
+            maps = np.concatenate([r[1].numpy() for r in results])
+            source = np.concatenate([r[2].numpy() for r in results])
+            first = np.concatenate([r[3].numpy() for r in results])
+            return probs, maps, self._gate_features(source, first)
         probs, acts, grads, source = self._fn(tf.constant(batch))
         maps = cam_math.cam(self.method, [a.numpy() for a in acts], [g.numpy() for g in grads])
-        return probs.numpy(), maps, (source.numpy() if self.has_features else None)
+        return probs.numpy(), maps, self._gate_features(source.numpy(), acts[0].numpy())
+
+    def _gate_features(self, source: np.ndarray, first_layer: np.ndarray) -> np.ndarray | None:
+        if not self.has_features:
+            return None
+        if self.gate_layer is None:
+            return gate_features(source)
+        if self.graph.target_paths[0][-1] != self.gate_layer:
+            return None  # the gate reads another layer than this explainer's: no verdict rather than a wrong one
+        return gate_features(source, first_layer)
 
     # --- the compiled bodies -------------------------------------------------------------------
 
@@ -133,7 +148,7 @@ class CamExplainer:
         grads = [tf.zeros_like(f) if g is None else g for f, g in zip(feature_maps, grads, strict=True)]
         return probability, feature_maps, grads, source  # source: the penultimate features (population gate)
 
-    def _scorecam(self, x: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
+    def _scorecam(self, x: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor]:
         feature_maps, _, probability, source = self._forward(x)
         activations = feature_maps[0][0]  # (fh, fw, channels)
         top = tf.math.top_k(tf.reduce_mean(activations, axis=(0, 1)), k=self._top_k).indices
@@ -156,7 +171,7 @@ class CamExplainer:
         baseline = probabilities(tf.zeros_like(x))  # confidence with everything masked (Score-CAM's CIC)
         weights = tf.nn.relu(masked_p - baseline)
         cam = tf.nn.relu(tf.reduce_sum(chosen * weights[None, None, :], axis=-1))[None]
-        return probability, normalise_maps(cam), source
+        return probability, normalise_maps(cam), source, feature_maps[0]
 
 
 def normalise_maps(maps: tf.Tensor) -> tf.Tensor:

@@ -15,6 +15,7 @@ import numpy as np
 
 from xray_desktop.cam_methods import METHODS
 from xray_desktop.explain.cam_math import cam, normalise
+from xray_desktop.gate_features import gate_features
 
 SCORECAM_CHANNELS = 32  # the same defaults as explain.cam.CamExplainer
 SCORECAM_CHUNK = 16
@@ -69,6 +70,7 @@ class OnnxExplainer:
             raise ValueError(f"unknown explanation method {method!r}; choose one of {', '.join(METHODS)}")
         self.model = model
         self.method = method
+        self.gate_layer: str | None = None  # the population gate's feature layer (set by the model wrapper)
 
     @property
     def target_layer(self) -> str:
@@ -79,8 +81,12 @@ class OnnxExplainer:
         probs, maps, _ = self.explain(batch)
         return probs, maps
 
-    def explain(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(raw probabilities, maps, penultimate embeddings (n, d)): the population gate reads the same pass."""
+    def explain(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """(raw probabilities, maps, the population gate's features (n, d) or None), from the same pass.
+
+        The gate reads the embedding and, when it names one (`gate_layer`), the first exported CAM layer's
+        statistics; None when the gate reads a layer this graph does not carry.
+        """
         batch = self.model.checked(batch)
         probs: list[float] = []
         maps: list[np.ndarray] = []
@@ -90,21 +96,26 @@ class OnnxExplainer:
             if self.method == "scorecam":
                 out = self.model.forward(image)
                 probs.append(float(out["probability"][0]))
-                feats.append(np.asarray(out["embedding"][0], np.float32))
+                first = out["activations_0"]
+                feats.append(self._gate_features(out["embedding"], first))
                 maps.append(
                     scorecam(
-                        image,
-                        out["activations_0"],
-                        self.model.score_probabilities,
-                        channels=SCORECAM_CHANNELS,
-                        chunk=SCORECAM_CHUNK,
+                        image, first, self.model.score_probabilities, channels=SCORECAM_CHANNELS, chunk=SCORECAM_CHUNK
                     )
                 )
                 continue
             inputs = self.model.cam_inputs(image)
             probs.append(inputs.probability)
-            feats.append(np.asarray(inputs.embedding, np.float32))
+            feats.append(self._gate_features(inputs.embedding, inputs.layers[0][0]))
             maps.append(cam(self.method, [a for a, _ in inputs.layers], [g for _, g in inputs.layers]))
         if not maps:
             return np.zeros(0, np.float32), np.zeros((0, 1, 1), np.float32), np.zeros((0, 0), np.float32)
-        return np.asarray(probs, dtype=np.float32), np.concatenate(maps).astype(np.float32), np.stack(feats)
+        usable = self.gate_layer is None or list(self.model.layers)[:1] == [self.gate_layer]
+        return (
+            np.asarray(probs, dtype=np.float32),
+            np.concatenate(maps).astype(np.float32),
+            np.concatenate(feats) if usable else None,
+        )
+
+    def _gate_features(self, embedding: np.ndarray, first_layer: np.ndarray) -> np.ndarray:
+        return gate_features(embedding, first_layer if self.gate_layer is not None else None)

@@ -19,10 +19,12 @@ from typing import Any
 import numpy as np
 
 from xray_desktop.errors import ModelUnavailableError
+from xray_desktop.gate_features import gate_features, with_gate_layer
 from xray_desktop.models.backend import Exporter
 from xray_desktop.models.calibration import calibrate
 from xray_desktop.models.checksum import sha256_file
 from xray_desktop.models.onnx_runtime import OnnxModel
+from xray_desktop.models.population_gate import gate_layer_of
 from xray_desktop.models.provider import Explainer, ExplainerFactory, WarmUpStatus
 from xray_desktop.models.registry import ModelEntry, Registry
 from xray_desktop.progress import Progress
@@ -41,7 +43,7 @@ class LoadedModel:
     _predict_fn: Any = field(default=None, repr=False)
     _explainers: dict[str, Explainer] = field(default_factory=dict, repr=False)
     _gate: Any = field(default=None, repr=False)  # the PopulationGate, read on first use
-    _features_fn: Any = field(default=None, repr=False)  # compiled (probability, features); False: no Dense head
+    _features_fns: dict[str | None, Any] = field(default_factory=dict, repr=False)  # gate layer -> compiled pass
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def predict_raw(self, batch: np.ndarray) -> np.ndarray:
@@ -62,20 +64,26 @@ class LoadedModel:
         return np.asarray(self._predict_fn(np.asarray(batch, dtype=np.float32)).numpy())
 
     def predict_with_features(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-        """(n, h, w, c) -> ((n,) uncalibrated probabilities, (n, d) penultimate features or None), one pass.
+        """(n, h, w, c) -> ((n,) uncalibrated probabilities, (n, d) gate features or None), one pass.
 
-        The features are the input of the model's final Dense layer; None when the head is not a Dense.
+        The features are what the registered population gate reads (`population_gate.gate_features`):
+        the input of the final Dense layer, plus the gate's feature layer statistics when it names one.
+        None when the head is not a Dense (or the named layer is not reachable).
         """
-        if self._features_fn is None:
-            with self._lock:
-                if self._features_fn is None:
-                    from xray_desktop.models.features import compile_features
+        return self.features_for_gate(batch, gate_layer_of(self.entry.population_check))
 
-                    self._features_fn = compile_features(self.model, self.entry.spec.input_shape)
-        if self._features_fn is False:
+    def features_for_gate(self, batch: np.ndarray, layer: str | None) -> tuple[np.ndarray, np.ndarray | None]:
+        """Like `predict_with_features` for a gate reading `layer` (what fitting a new gate uses)."""
+        with self._lock:
+            if layer not in self._features_fns:
+                from xray_desktop.models.features import compile_features
+
+                self._features_fns[layer] = compile_features(self.model, self.entry.spec.input_shape, layer)
+        fn = self._features_fns[layer]
+        if fn is False:
             return self.predict_raw(batch), None
-        probs, feats = self._features_fn(np.asarray(batch, dtype=np.float32))
-        return probs.numpy(), feats.numpy()
+        probs, feats, acts = fn(np.asarray(batch, dtype=np.float32))
+        return probs.numpy(), gate_features(feats.numpy(), None if acts is None else acts.numpy())
 
     def population_gate(self) -> Any:
         """The model's fitted population gate (checksum verified, read once), or None when it has none.
@@ -102,7 +110,8 @@ class LoadedModel:
             if method not in self._explainers:
                 if self.explainer_factory is None:
                     raise ModelUnavailableError(f"model {self.entry.id!r}: this model manager computes no maps")
-                self._explainers[method] = self.explainer_factory(self.model, method, tuple(self.entry.cam_layers))
+                explainer = self.explainer_factory(self.model, method, tuple(self.entry.cam_layers))
+                self._explainers[method] = with_gate_layer(explainer, gate_layer_of(self.entry.population_check))
             return self._explainers[method]
 
 

@@ -20,8 +20,10 @@ from typing import Any
 import numpy as np
 
 from xray_desktop.errors import ModelUnavailableError
+from xray_desktop.gate_features import gate_features, with_gate_layer
 from xray_desktop.models.calibration import calibrate
 from xray_desktop.models.checksum import sha256_file
+from xray_desktop.models.population_gate import gate_layer_of
 from xray_desktop.models.provider import Explainer, ExplainerFactory
 from xray_desktop.models.registry import ModelEntry
 
@@ -81,10 +83,21 @@ class OnnxModel:
         """(n, h, w, c) -> (n,) calibrated probabilities (the registry's calibration applied)."""
         return calibrate(self.predict_raw(batch), self.entry.effective_calibration)
 
-    def predict_with_features(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(raw probabilities (n,), penultimate embeddings (n, d)) from one forward pass (the population gate)."""
+    def predict_with_features(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """(raw probabilities (n,), the population gate's features (n, d) or None) from one forward pass."""
+        return self.features_for_gate(batch, gate_layer_of(self.entry.population_check))
+
+    def features_for_gate(self, batch: np.ndarray, layer: str | None) -> tuple[np.ndarray, np.ndarray | None]:
+        """Embedding, plus `layer`'s statistics when named; None when the forward graph lacks that layer.
+
+        The forward graph carries the activations of the first exported CAM layer only.
+        """
         out = self.forward(batch)
-        return out["probability"], out["embedding"]
+        if layer is None:
+            return out["probability"], gate_features(out["embedding"])
+        if self.layers[:1] != [layer]:
+            return out["probability"], None
+        return out["probability"], gate_features(out["embedding"], out["activations_0"])
 
     def population_gate(self) -> Any:
         """The model's fitted population gate (checksum verified, read once), or None when it has none.
@@ -127,7 +140,8 @@ class OnnxModel:
             if method not in self._explainers:
                 if self.explainer_factory is None:
                     raise ModelUnavailableError(f"model {self.entry.id!r}: this model manager computes no maps")
-                self._explainers[method] = self.explainer_factory(self, method, self.layers)
+                explainer = self.explainer_factory(self, method, self.layers)
+                self._explainers[method] = with_gate_layer(explainer, gate_layer_of(self.entry.population_check))
             return self._explainers[method]
 
     def checked(self, batch: np.ndarray) -> np.ndarray:

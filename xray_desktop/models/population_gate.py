@@ -1,4 +1,10 @@
-"""Is a film one its model knows? Distance of its penultimate features from the training films' features.
+"""Is a film one its model knows? Distance of its features from the training films' features.
+
+The features are the penultimate embedding (what the head reads) and, when the gate names a
+`feature_layer` (the model's first CAM layer), that layer's per-channel spatial mean and spread
+(`xray_desktop.gate_features`): lower-level statistics keep differences of build and exposure (an adult thorax, another
+detector) that the head's features, trained to ignore everything but the finding, have discarded. Both come
+out of the same forward pass as the prediction, on either runtime.
 
 Plain numpy on one embedding vector, so the Keras path and an ONNX path share it. Two methods are fitted
 and the better one is kept by measurement (`training.population_fit`):
@@ -30,6 +36,12 @@ FLAG_RATE = 0.045  # share of validation films flagged: "about 5 %", with room s
 SHRINKAGE = 0.05  # covariance shrinkage towards a scaled identity: stable with few films per dimension
 KNN_K = 10
 KNN_MAX_REFERENCE = 6000  # training embeddings kept for kNN (a random subset when there are more)
+
+
+def gate_layer_of(population_check: dict[str, Any]) -> str | None:
+    """The layer whose statistics the registered gate reads besides the embedding (None: embedding only)."""
+    layer = population_check.get("feature_layer") if population_check.get("file") else None
+    return str(layer) if layer else None
 
 
 @dataclass

@@ -39,7 +39,7 @@ def card_section(entry: Any, check: dict[str, Any], figure: str) -> str:
         "",
         f"- Training population: ages {ages[0]}–{ages[1]} years" if ages else "- Training population: ages not stated",
         f"- Views: {', '.join(population.get('views', [])) or 'not stated'}; sites: {', '.join(population.get('sites', [])) or 'not stated'}",
-        f"- Feature gate: {check['method']} distance on the {check['dimension']} {check['features']} features, "
+        f"- Feature gate: {check['method']} distance on {check['dimension']} features ({check['features']}), "
         f"fitted on {check['fitted_on']}",
         f"- Threshold: {check['threshold']:.2f}× the usual distance, set on {check['threshold_set_on']} "
         f"(flags {check['validation_flagged']:.1%} of them)",
