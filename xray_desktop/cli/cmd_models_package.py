@@ -80,7 +80,7 @@ def _login(args: argparse.Namespace) -> tuple[AuthService, Session]:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from xray_desktop.services.model_packages import export_package
+    from xray_desktop.services.model_package_export import export_package
 
     service, session = _login(args)
     try:
@@ -93,7 +93,7 @@ def _export(args: argparse.Namespace) -> int:
 
 def _import(args: argparse.Namespace) -> int:
     from xray_desktop import paths
-    from xray_desktop.services.model_packages import import_package
+    from xray_desktop.services.model_package_import import import_package
 
     service, session = _login(args)
     try:
@@ -106,7 +106,7 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def _activate(args: argparse.Namespace) -> int:
-    from xray_desktop.services.model_packages import activate_model
+    from xray_desktop.services.model_activation import activate_model
 
     model_id = None if args.model_id.lower() == "none" else args.model_id
     service, session = _login(args)
@@ -119,7 +119,7 @@ def _activate(args: argparse.Namespace) -> int:
 
 
 def _info(args: argparse.Namespace) -> int:
-    from xray_desktop.services.model_packages import inspect_package
+    from xray_desktop.services.model_package_format import inspect_package
 
     manifest = inspect_package(args.package)
     entry = manifest.entry
