@@ -20,8 +20,8 @@ from typing import Any
 import numpy as np
 
 from xray_desktop.errors import ModelUnavailableError
-from xray_desktop.models.calibration import calibrate
 from xray_desktop.models.checksum import sha256_file
+from xray_desktop.models.loaded_common import LoadedCommon
 from xray_desktop.models.provider import Explainer, ExplainerFactory
 from xray_desktop.models.registry import ModelEntry
 
@@ -45,7 +45,7 @@ class CamInputs:
 
 
 @dataclass
-class OnnxModel:
+class OnnxModel(LoadedCommon):
     """Two ONNX Runtime sessions (CAM graph at batch 1, forward graph at any batch) for one entry."""
 
     entry: ModelEntry
@@ -77,27 +77,10 @@ class OnnxModel:
         """(n, h, w, c) float32 -> (n,) uncalibrated probabilities."""
         return self.forward(batch)["probability"]
 
-    def predict(self, batch: np.ndarray) -> np.ndarray:
-        """(n, h, w, c) -> (n,) calibrated probabilities (the registry's calibration applied)."""
-        return calibrate(self.predict_raw(batch), self.entry.effective_calibration)
-
     def predict_with_features(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(raw probabilities (n,), penultimate embeddings (n, d)) from one forward pass (the population gate)."""
         out = self.forward(batch)
         return out["probability"], out["embedding"]
-
-    def population_gate(self) -> Any:
-        """The model's fitted population gate (checksum verified, read once), or None when it has none.
-
-        Raises:
-            ModelUnavailableError: the registry names a gate file that is missing, changed or unreadable.
-        """
-        from xray_desktop.models.population_gate import gate_of_entry
-
-        with self._lock:
-            if self._gate is None and self.entry.population_check.get("file"):
-                self._gate = gate_of_entry(self.entry.population_check, self.path.parent)
-        return self._gate
 
     def embed(self, batch: np.ndarray) -> np.ndarray:
         """(n, h, w, c) -> (n, d) penultimate embeddings (the `gap` output), from the same forward pass."""
