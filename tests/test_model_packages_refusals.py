@@ -18,8 +18,9 @@ import pytest
 from xray_desktop.errors import InputError
 from xray_desktop.models.registry import Registry
 from xray_desktop.security.permissions import Role
-from xray_desktop.services import model_packages
-from xray_desktop.services.model_packages import MANIFEST_NAME, PACKAGE_FORMAT, import_package
+from xray_desktop.services import model_package_format
+from xray_desktop.services.model_package_format import MANIFEST_NAME, PACKAGE_FORMAT
+from xray_desktop.services.model_package_import import import_package
 from xray_desktop.services.session import Session
 
 ADMIN = Session("it-admin", Role.ADMIN)
@@ -172,7 +173,7 @@ def test_members_not_declared_in_the_manifest_are_refused(models: Path, tmp_path
 def test_a_member_larger_than_the_limit_is_refused_before_extraction(
     models: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(model_packages, "MAX_MODEL_BYTES", 16)
+    monkeypatch.setattr(model_package_format, "MAX_MODEL_BYTES", 16)
     package = _write(tmp_path / "big.xrm", _manifest())
     with pytest.raises(InputError, match="larger than"):
         import_package(ADMIN, package, check_model=_accepting)

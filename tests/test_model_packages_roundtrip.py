@@ -15,12 +15,9 @@ from xray_desktop.models.checksum import sha256_file
 from xray_desktop.models.manager import ModelManager
 from xray_desktop.models.registry import ModelEntry, Registry
 from xray_desktop.security.permissions import Role
-from xray_desktop.services.model_packages import (
-    MANIFEST_NAME,
-    export_package,
-    import_package,
-    inspect_package,
-)
+from xray_desktop.services.model_package_export import export_package
+from xray_desktop.services.model_package_format import MANIFEST_NAME, inspect_package
+from xray_desktop.services.model_package_import import import_package
 from xray_desktop.services.session import Session
 
 pytestmark = pytest.mark.slow

@@ -83,7 +83,8 @@ def test_model_package_export_and_import_make_no_network_connection(
     tiny_models_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_network: list[str]
 ) -> None:
     from xray_desktop.models.registry import Registry
-    from xray_desktop.services.model_packages import export_package, import_package
+    from xray_desktop.services.model_package_export import export_package
+    from xray_desktop.services.model_package_import import import_package
 
     package = export_package(ADMIN, "tiny-pneumonia", tmp_path / "tiny.xrm")
     target = tmp_path / "other_models"

@@ -162,7 +162,8 @@ def test_an_old_model_without_a_check_says_not_available_and_a_changed_check_is_
 
 
 def test_a_model_package_carries_its_population_check(tmp_path, monkeypatch) -> None:
-    from xray_desktop.services.model_packages import export_package, import_package
+    from xray_desktop.services.model_package_export import export_package
+    from xray_desktop.services.model_package_import import import_package
 
     registry = _copy_models(tmp_path)
     admin = Session(username="admin", role=Role.ADMIN, audit=Audit())

@@ -9,7 +9,7 @@ import pytest
 from xray_desktop.errors import NotAllowedError
 from xray_desktop.security.permissions import Role
 from xray_desktop.services.feedback import FeedbackService
-from xray_desktop.services.model_packages import export_package
+from xray_desktop.services.model_package_export import export_package
 from xray_desktop.services.report import export_report
 from xray_desktop.services.session import Session
 from xray_desktop.storage.audit import AuditLog

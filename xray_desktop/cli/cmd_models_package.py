@@ -9,7 +9,9 @@ getpass or read from standard input with `--password-stdin` (never on the comman
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,7 +19,6 @@ from xray_desktop.cli.admin_credentials import admin_username
 from xray_desktop.tasks import TASK_NAMES
 
 if TYPE_CHECKING:
-    from xray_desktop.services.auth import AuthService
     from xray_desktop.services.session import Session
 
 FALLBACK_COMMAND = "model-package"
@@ -67,8 +68,12 @@ def _admin_args(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _login(args: argparse.Namespace) -> tuple[AuthService, Session]:
-    """Log the administrator in for this one command; the services check Permission.MANAGE_MODELS."""
+@contextlib.contextmanager
+def admin_logged_in(args: argparse.Namespace) -> Iterator[Session]:
+    """The administrator's session for this one command, logged out (audited) when it ends, even on failure.
+
+    The services check Permission.MANAGE_MODELS themselves; this only asks for the password.
+    """
     from xray_desktop.services.auth import AuthService, PasswordInput
 
     username = admin_username(args)
@@ -76,50 +81,44 @@ def _login(args: argparse.Namespace) -> tuple[AuthService, Session]:
     if service.key_warning:
         print(f"xray-desktop: warning: {service.key_warning}", file=sys.stderr)
     session = service.login(username, PasswordInput(args.password_stdin).secret(f"Password for {username}"))
-    return service, session
+    try:
+        yield session
+    finally:
+        service.logout(session, reason="exit")
 
 
 def _export(args: argparse.Namespace) -> int:
-    from xray_desktop.services.model_packages import export_package
+    from xray_desktop.services.model_package_export import export_package
 
-    service, session = _login(args)
-    try:
+    with admin_logged_in(args) as session:
         out = export_package(session, args.model_id, args.out)
-    finally:
-        service.logout(session, reason="exit")
     print(f"model {args.model_id!r} exported to {out} ({out.stat().st_size / 1e6:.1f} MB)")
     return 0
 
 
 def _import(args: argparse.Namespace) -> int:
     from xray_desktop import paths
-    from xray_desktop.services.model_packages import import_package
+    from xray_desktop.services.model_package_import import import_package
 
-    service, session = _login(args)
-    try:
+    with admin_logged_in(args) as session:
         entry = import_package(session, args.package, activate=args.activate)
-    finally:
-        service.logout(session, reason="exit")
     state = f"active for {entry.task}" if args.activate else f"not active (use: activate {entry.task} {entry.id})"
     print(f"model {entry.id!r} ({entry.task}, version {entry.version}) installed in {paths.models_dir()}; {state}")
     return 0
 
 
 def _activate(args: argparse.Namespace) -> int:
-    from xray_desktop.services.model_packages import activate_model
+    from xray_desktop.services.model_activation import activate_model
 
     model_id = None if args.model_id.lower() == "none" else args.model_id
-    service, session = _login(args)
-    try:
+    with admin_logged_in(args) as session:
         activate_model(session, args.task, model_id)
-    finally:
-        service.logout(session, reason="exit")
     print(f"{args.task}: {'no model' if model_id is None else repr(model_id)} is now active")
     return 0
 
 
 def _info(args: argparse.Namespace) -> int:
-    from xray_desktop.services.model_packages import inspect_package
+    from xray_desktop.services.model_package_format import inspect_package
 
     manifest = inspect_package(args.package)
     entry = manifest.entry

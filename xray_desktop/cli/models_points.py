@@ -24,14 +24,11 @@ def add_point_actions(actions: argparse._SubParsersAction) -> None:
 
 
 def _set_point(args: argparse.Namespace) -> int:
-    from xray_desktop.cli.cmd_models_package import _login
+    from xray_desktop.cli.cmd_models_package import admin_logged_in
     from xray_desktop.services.operating_points import set_operating_point
 
-    service, session = _login(args)
-    try:
+    with admin_logged_in(args) as session:
         registry = set_operating_point(session, args.task, args.name)
-    finally:
-        service.logout(session, reason="exit")
     entry = registry.active_entry(args.task)
     name, threshold = registry.operating_point(entry) if entry else (args.name, None)
     print(f"{args.task}: operating point {name!r} (threshold {threshold:.4f}) is now active")

@@ -21,8 +21,8 @@ import numpy as np
 from xray_desktop.errors import ModelUnavailableError
 from xray_desktop.gate_features import gate_features, with_gate_layer
 from xray_desktop.models.backend import Exporter
-from xray_desktop.models.calibration import calibrate
 from xray_desktop.models.checksum import sha256_file
+from xray_desktop.models.loaded_common import LoadedCommon
 from xray_desktop.models.onnx_runtime import OnnxModel
 from xray_desktop.models.population_gate import gate_layer_of
 from xray_desktop.models.provider import Explainer, ExplainerFactory, WarmUpStatus
@@ -32,7 +32,7 @@ from xray_desktop.tasks import TASK_NAMES
 
 
 @dataclass
-class LoadedModel:
+class LoadedModel(LoadedCommon):
     """A verified Keras model with its registry entry, a compiled predict and cached explainers."""
 
     entry: ModelEntry
@@ -84,23 +84,6 @@ class LoadedModel:
             return self.predict_raw(batch), None
         probs, feats, acts = fn(np.asarray(batch, dtype=np.float32))
         return probs.numpy(), gate_features(feats.numpy(), None if acts is None else acts.numpy())
-
-    def population_gate(self) -> Any:
-        """The model's fitted population gate (checksum verified, read once), or None when it has none.
-
-        Raises:
-            ModelUnavailableError: the registry names a gate file that is missing, changed or unreadable.
-        """
-        from xray_desktop.models.population_gate import gate_of_entry
-
-        with self._lock:
-            if self._gate is None and self.entry.population_check.get("file"):
-                self._gate = gate_of_entry(self.entry.population_check, self.path.parent)
-        return self._gate
-
-    def predict(self, batch: np.ndarray) -> np.ndarray:
-        """(n, h, w, c) -> (n,) calibrated probabilities (temperature from the registry applied)."""
-        return calibrate(self.predict_raw(batch), self.entry.effective_calibration)
 
     backend = "tensorflow"
 

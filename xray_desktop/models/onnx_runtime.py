@@ -21,8 +21,8 @@ import numpy as np
 
 from xray_desktop.errors import ModelUnavailableError
 from xray_desktop.gate_features import gate_features, with_gate_layer
-from xray_desktop.models.calibration import calibrate
 from xray_desktop.models.checksum import sha256_file
+from xray_desktop.models.loaded_common import LoadedCommon
 from xray_desktop.models.population_gate import gate_layer_of
 from xray_desktop.models.provider import Explainer, ExplainerFactory
 from xray_desktop.models.registry import ModelEntry
@@ -47,7 +47,7 @@ class CamInputs:
 
 
 @dataclass
-class OnnxModel:
+class OnnxModel(LoadedCommon):
     """Two ONNX Runtime sessions (CAM graph at batch 1, forward graph at any batch) for one entry."""
 
     entry: ModelEntry
@@ -79,10 +79,6 @@ class OnnxModel:
         """(n, h, w, c) float32 -> (n,) uncalibrated probabilities."""
         return self.forward(batch)["probability"]
 
-    def predict(self, batch: np.ndarray) -> np.ndarray:
-        """(n, h, w, c) -> (n,) calibrated probabilities (the registry's calibration applied)."""
-        return calibrate(self.predict_raw(batch), self.entry.effective_calibration)
-
     def predict_with_features(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
         """(raw probabilities (n,), the population gate's features (n, d) or None) from one forward pass."""
         return self.features_for_gate(batch, gate_layer_of(self.entry.population_check))
@@ -98,19 +94,6 @@ class OnnxModel:
         if self.layers[:1] != [layer]:
             return out["probability"], None
         return out["probability"], gate_features(out["embedding"], out["activations_0"])
-
-    def population_gate(self) -> Any:
-        """The model's fitted population gate (checksum verified, read once), or None when it has none.
-
-        Raises:
-            ModelUnavailableError: the registry names a gate file that is missing, changed or unreadable.
-        """
-        from xray_desktop.models.population_gate import gate_of_entry
-
-        with self._lock:
-            if self._gate is None and self.entry.population_check.get("file"):
-                self._gate = gate_of_entry(self.entry.population_check, self.path.parent)
-        return self._gate
 
     def embed(self, batch: np.ndarray) -> np.ndarray:
         """(n, h, w, c) -> (n, d) penultimate embeddings (the `gap` output), from the same forward pass."""

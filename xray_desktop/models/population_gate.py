@@ -20,8 +20,6 @@ The fitted gate is data stored with the model: an `.npz` file whose sha256 the r
 
 from __future__ import annotations
 
-import io
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,8 +27,9 @@ from typing import Any
 import numpy as np
 
 from xray_desktop.errors import ModelUnavailableError
-from xray_desktop.models.checksum import sha256_file
+from xray_desktop.models.header_npz import header_npz_bytes, read_header_npz, unreadable
 
+WHAT = "population check file"  # how errors name the file
 METHODS = ("mahalanobis", "knn")
 FLAG_RATE = 0.045  # share of validation films flagged: "about 5 %", with room so held-out films stay <= 5 %
 SHRINKAGE = 0.05  # covariance shrinkage towards a scaled identity: stable with few films per dimension
@@ -80,10 +79,7 @@ class PopulationGate:
 
     def to_bytes(self) -> bytes:
         header = {"method": self.method, "threshold": self.threshold, "scale": self.scale, "info": self.info}
-        buffer = io.BytesIO()
-        arrays: dict[str, Any] = {"header": np.frombuffer(json.dumps(header).encode(), dtype=np.uint8), **self.arrays}
-        np.savez_compressed(buffer, **arrays)
-        return buffer.getvalue()
+        return header_npz_bytes(header, self.arrays)
 
     @classmethod
     def from_file(cls, path: str | Path, sha256: str | None = None) -> PopulationGate:
@@ -93,18 +89,12 @@ class PopulationGate:
             ModelUnavailableError: missing, changed (checksum) or unreadable file.
         """
         path = Path(path)
-        if not path.is_file():
-            raise ModelUnavailableError(f"population check file {path.name} is missing")
-        if sha256 is not None and sha256_file(path) != sha256:
-            raise ModelUnavailableError(f"population check file {path.name}: checksum mismatch; not used")
+        header, arrays = read_header_npz(path, sha256, WHAT)
         try:
-            with np.load(path, allow_pickle=False) as data:
-                header = json.loads(bytes(data["header"]).decode())
-                arrays = {k: np.asarray(data[k]) for k in data.files if k != "header"}
             gate = cls(header["method"], float(header["threshold"]), float(header["scale"]), arrays, header["info"])
             gate.dimension  # noqa: B018 - raises KeyError when the arrays do not match the method
-        except Exception as exc:  # a truncated zip, bad JSON or missing array all mean "not usable"
-            raise ModelUnavailableError(f"population check file {path.name} is unreadable ({exc})") from None
+        except Exception as exc:  # a missing field or array means "not usable"
+            raise unreadable(path, WHAT, exc) from None
         if gate.method not in METHODS:
             raise ModelUnavailableError(f"population check file {path.name}: unknown method {gate.method!r}")
         return gate

@@ -8,8 +8,6 @@ weights, the class names and the confidence needed are data in an `.npz` file th
 
 from __future__ import annotations
 
-import io
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,8 +15,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from xray_desktop.errors import ModelUnavailableError
-from xray_desktop.models.checksum import sha256_file
+from xray_desktop.models.header_npz import header_npz_bytes, read_header_npz, unreadable
 
 NOT_RADIOGRAPH = "not_radiograph"
 THUMB = 24  # grey thumbnail side (pixels as features)
@@ -122,16 +119,8 @@ class BodyPartRouter:
 
     def to_bytes(self) -> bytes:
         header = {"classes": list(self.classes), "min_confidence": self.min_confidence, "info": self.info}
-        buffer = io.BytesIO()
-        np.savez_compressed(
-            buffer,
-            header=np.frombuffer(json.dumps(header).encode(), dtype=np.uint8),
-            mean=self.mean,
-            std=self.std,
-            weights=self.weights,
-            bias=self.bias,
-        )
-        return buffer.getvalue()
+        arrays = {"mean": self.mean, "std": self.std, "weights": self.weights, "bias": self.bias}
+        return header_npz_bytes(header, arrays)
 
     @classmethod
     def from_file(cls, path: str | Path, sha256: str | None = None) -> BodyPartRouter:
@@ -141,21 +130,16 @@ class BodyPartRouter:
             ModelUnavailableError: missing, changed or unreadable file.
         """
         path = Path(path)
-        if not path.is_file():
-            raise ModelUnavailableError(f"body-part router {path.name} is missing")
-        if sha256 is not None and sha256_file(path) != sha256:
-            raise ModelUnavailableError(f"body-part router {path.name}: checksum mismatch; not used")
+        header, arrays = read_header_npz(path, sha256, "body-part router")
         try:
-            with np.load(path, allow_pickle=False) as data:
-                header = json.loads(bytes(data["header"]).decode())
-                return cls(
-                    tuple(header["classes"]),
-                    data["mean"],
-                    data["std"],
-                    data["weights"],
-                    data["bias"],
-                    float(header["min_confidence"]),
-                    header.get("info", {}),
-                )
-        except Exception as exc:  # truncated zip, bad JSON, missing array: unusable
-            raise ModelUnavailableError(f"body-part router {path.name} is unreadable ({exc})") from None
+            return cls(
+                tuple(header["classes"]),
+                arrays["mean"],
+                arrays["std"],
+                arrays["weights"],
+                arrays["bias"],
+                float(header["min_confidence"]),
+                header.get("info", {}),
+            )
+        except Exception as exc:  # a missing field or array: unusable
+            raise unreadable(path, "body-part router", exc) from None

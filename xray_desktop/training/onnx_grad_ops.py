@@ -89,10 +89,17 @@ def _window(node: Any, input_shape: list[int]) -> tuple[int, int, int, int]:
     return kh, kw, height // kh, width // kw
 
 
-def _pad_back(ctx: Any, value: str, input_shape: list[int], out_h: int, out_w: int, kh: int, kw: int) -> list[str]:
-    """Inputs of a Pad that restores rows/columns a VALID pool dropped (they get zero gradient)."""
-    extra_h, extra_w = int(input_shape[1]) - out_h * kh, int(input_shape[2]) - out_w * kw
-    return [value, _const(ctx, [0, 0, 0, 0, 0, extra_h, extra_w, 0], np.int64)]
+def _become_input_sized(ctx: Any, node: Any, value: str, shape: list[int], window: tuple[int, int, int, int]) -> None:
+    """Turn `node` into the pool's input-sized gradient: `value` (blocks of kh x kw per output cell) reshaped
+    to (1, out_h*kh, out_w*kw, c), then padded with zeros for the rows/columns a VALID pool dropped."""
+    kh, kw, out_h, out_w = window
+    full = [value, _const(ctx, [1, out_h * kh, out_w * kw, int(shape[3])], np.int64)]
+    extra_h, extra_w = int(shape[1]) - out_h * kh, int(shape[2]) - out_w * kw
+    if extra_h == 0 and extra_w == 0:
+        _become(ctx, node, "Reshape", full)
+    else:
+        pads = _const(ctx, [0, 0, 0, 0, 0, extra_h, extra_w, 0], np.int64)
+        _become(ctx, node, "Pad", [_node(ctx, "Reshape", full), pads])
 
 
 def max_pool_grad(ctx: Any, node: Any, name: str, args: Any) -> None:
@@ -123,11 +130,7 @@ def max_pool_grad(ctx: Any, node: Any, name: str, args: Any) -> None:
     )
     routed = _node(ctx, "Reshape", [routed, _const(ctx, [1, out_h, out_w, channels, kh, kw], np.int64)])
     routed = _node(ctx, "Transpose", [routed], perm=[0, 1, 4, 2, 5, 3])
-    full = [routed, _const(ctx, [1, out_h * kh, out_w * kw, channels], np.int64)]
-    if out_h * kh == shape[1] and out_w * kw == shape[2]:
-        _become(ctx, node, "Reshape", full)
-    else:
-        _become(ctx, node, "Pad", _pad_back(ctx, _node(ctx, "Reshape", full), shape, out_h, out_w, kh, kw))
+    _become_input_sized(ctx, node, routed, shape, (kh, kw, out_h, out_w))
 
 
 def avg_pool_grad(ctx: Any, node: Any, name: str, args: Any) -> None:
@@ -142,11 +145,7 @@ def avg_pool_grad(ctx: Any, node: Any, name: str, args: Any) -> None:
     spread = _node(ctx, "Unsqueeze", [grad, _const(ctx, [2, 4], np.int64)])
     spread = _node(ctx, "Expand", [spread, _const(ctx, [1, out_h, kh, out_w, kw, channels], np.int64)])
     spread = _node(ctx, "Mul", [spread, _const(ctx, 1.0 / (kh * kw))])
-    full = [spread, _const(ctx, [1, out_h * kh, out_w * kw, channels], np.int64)]
-    if out_h * kh == shape[1] and out_w * kw == shape[2]:
-        _become(ctx, node, "Reshape", full)
-    else:
-        _become(ctx, node, "Pad", _pad_back(ctx, _node(ctx, "Reshape", full), shape, out_h, out_w, kh, kw))
+    _become_input_sized(ctx, node, spread, shape, (kh, kw, out_h, out_w))
 
 
 def shape_n(ctx: Any, node: Any, name: str, args: Any) -> None:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
@@ -28,17 +31,25 @@ def save_plots(
         ("reliability", lambda ax: _reliability(ax, y, p_raw, p_cal, evaluation)),
     ):
         fig, ax = plt.subplots(figsize=(4.2, 4.0), dpi=100)
-        try:
-            draw(ax)
-            fig.tight_layout()
-            buffer = io.BytesIO()
-            fig.savefig(buffer, format="png")
-        finally:
-            plt.close(fig)
-        path = prefix.with_name(f"{prefix.name}_{kind}.png")
-        atomic_write_bytes(path, buffer.getvalue())
-        out[kind] = path.name
+        out[kind] = _write_figure(fig, partial(draw, ax), prefix, kind)
     return out
+
+
+def _write_figure(fig: Any, draw: Callable[[], None], prefix: Path, kind: str) -> str:
+    """Draw `fig`, write it as `<prefix>_<kind>.png` (atomically) and return the file name.
+
+    The figure is closed even when drawing fails: pyplot keeps every open figure alive otherwise.
+    """
+    try:
+        draw()
+        fig.tight_layout()
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png")
+    finally:
+        plt.close(fig)
+    path = prefix.with_name(f"{prefix.name}_{kind}.png")
+    atomic_write_bytes(path, buffer.getvalue())
+    return path.name
 
 
 def _roc(ax: plt.Axes, y: np.ndarray, p: np.ndarray, ev: Evaluation) -> None:
@@ -88,7 +99,8 @@ def save_learning_curve(history: list[dict], prefix: Path) -> dict[str, str]:
         return {}
     epochs = [m["epoch"] for m in history]
     fig, (left, right) = plt.subplots(1, 2, figsize=(8.0, 3.4), dpi=100)
-    try:
+
+    def draw() -> None:
         left.plot(epochs, [m["loss"] for m in history], marker="o", label="train")
         left.plot(epochs, [m["val_loss"] for m in history], marker="o", label="validation")
         left.set(xlabel="epoch", ylabel="loss (class-weighted BCE)", title="Loss")
@@ -98,11 +110,5 @@ def save_learning_curve(history: list[dict], prefix: Path) -> dict[str, str]:
         for ax in (left, right):
             ax.legend(fontsize=8)
             ax.grid(alpha=0.3)
-        fig.tight_layout()
-        buffer = io.BytesIO()
-        fig.savefig(buffer, format="png")
-    finally:
-        plt.close(fig)
-    path = prefix.with_name(f"{prefix.name}_learning.png")
-    atomic_write_bytes(path, buffer.getvalue())
-    return {"learning": path.name}
+
+    return {"learning": _write_figure(fig, draw, prefix, "learning")}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -9,6 +11,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLayout,
     QLineEdit,
+    QPushButton,
     QVBoxLayout,
     QWidget,
 )
@@ -31,6 +34,18 @@ def message_label(parent: QWidget | None = None) -> QLabel:
     label.setStyleSheet("color: #c62828;")
     label.hide()
     return label
+
+
+def ok_cancel_buttons(
+    parent: QWidget, ok_text: str, on_ok: Callable[[], object], on_cancel: Callable[[], object]
+) -> tuple[QDialogButtonBox, QPushButton]:
+    """OK (labelled with what it does) and Cancel, wired; the OK button is returned for tests and focus."""
+    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, parent)
+    ok = buttons.button(QDialogButtonBox.StandardButton.Ok)
+    ok.setText(ok_text)
+    buttons.accepted.connect(on_ok)
+    buttons.rejected.connect(on_cancel)
+    return buttons, ok
 
 
 DIALOG_MIN_WIDTH = 460  # room for the policy text and a warning in a few lines, at the default font
@@ -116,10 +131,7 @@ class ChangePasswordDialog(QDialog):
         self.username = username
         self.changed = False
         self.form = ChangePasswordForm(self, ask_current=True)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self)
-        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Change password")
-        buttons.accepted.connect(self.submit)
-        buttons.rejected.connect(self.reject)
+        buttons, _ok = ok_cancel_buttons(self, "Change password", self.submit, self.reject)
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel(f"User: <b>{username}</b>", self))
         layout.addWidget(self.form)

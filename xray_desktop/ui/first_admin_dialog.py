@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import (
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QLabel,
     QLineEdit,
@@ -18,6 +17,7 @@ from xray_desktop.services.session import Session
 from xray_desktop.ui.change_password_dialog import (
     keep_fitting,
     message_label,
+    ok_cancel_buttons,
     password_field,
     policy_label,
     show_message,
@@ -50,11 +50,7 @@ class FirstAdminDialog(QDialog):
         form.addRow("Administrator user name:", self.username)
         form.addRow("Password:", self.password)
         form.addRow("Password again:", self.confirm)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self)
-        self.create_button = buttons.button(QDialogButtonBox.StandardButton.Ok)
-        self.create_button.setText("Create administrator")
-        buttons.accepted.connect(self.submit)
-        buttons.rejected.connect(self.reject)
+        buttons, self.create_button = ok_cancel_buttons(self, "Create administrator", self.submit, self.reject)
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
         layout.addWidget(policy_label(self))

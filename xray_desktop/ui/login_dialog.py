@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import (
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QLabel,
     QLineEdit,
@@ -21,6 +20,7 @@ from xray_desktop.ui.change_password_dialog import (
     ChangePasswordForm,
     keep_fitting,
     message_label,
+    ok_cancel_buttons,
     password_field,
     refit,
     show_message,
@@ -71,11 +71,7 @@ class LoginDialog(QDialog):
         form = QFormLayout()
         form.addRow("User name:", self.username)
         form.addRow("Password:", self.password)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, page)
-        self.login_button = buttons.button(QDialogButtonBox.StandardButton.Ok)
-        self.login_button.setText("Log in")
-        buttons.accepted.connect(self.submit)
-        buttons.rejected.connect(self.reject)
+        buttons, self.login_button = ok_cancel_buttons(page, "Log in", self.submit, self.reject)
         layout = QVBoxLayout(page)
         layout.addWidget(self.notice)
         layout.addLayout(form)
@@ -88,11 +84,7 @@ class LoginDialog(QDialog):
         self.change_intro = QLabel(page)
         self.change_intro.setWordWrap(True)
         self.change_form = ChangePasswordForm(page, ask_current=False)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, page)
-        self.change_button = buttons.button(QDialogButtonBox.StandardButton.Ok)
-        self.change_button.setText("Change and log in")
-        buttons.accepted.connect(self.submit_change)
-        buttons.rejected.connect(self.reject)
+        buttons, self.change_button = ok_cancel_buttons(page, "Change and log in", self.submit_change, self.reject)
         layout = QVBoxLayout(page)
         layout.addWidget(self.change_intro)
         layout.addWidget(self.change_form)

@@ -71,7 +71,7 @@ class ImportPackageJob:
     kind = "import_model"
 
     def run(self, engine: AnalysisEngine, progress: Progress) -> ModelEntry:
-        from xray_desktop.services.model_packages import import_package
+        from xray_desktop.services.model_package_import import import_package
 
         entry = import_package(self.session, self.path, activate=self.activate)
         _refresh_manager(engine)
@@ -86,7 +86,7 @@ class ExportPackageJob:
     kind = "export_model"
 
     def run(self, engine: AnalysisEngine, progress: Progress) -> Path:
-        from xray_desktop.services.model_packages import export_package
+        from xray_desktop.services.model_package_export import export_package
 
         return export_package(self.session, self.model_id, self.out_path)
 
@@ -99,7 +99,7 @@ class ActivateModelJob:
     kind = "activate_model"
 
     def run(self, engine: AnalysisEngine, progress: Progress) -> Registry:
-        from xray_desktop.services.model_packages import activate_model
+        from xray_desktop.services.model_activation import activate_model
 
         activate_model(self.session, self.task, self.model_id)
         return _refresh_manager(engine)
@@ -328,7 +328,7 @@ class ModelsDialog(QDialog):
         name, _ = QFileDialog.getOpenFileName(self, "Import model package", "", "Model packages (*.xrm)")
         if not name:
             return
-        from xray_desktop.services.model_packages import inspect_package
+        from xray_desktop.services.model_package_format import inspect_package
 
         try:
             manifest = inspect_package(name)
