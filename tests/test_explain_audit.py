@@ -70,3 +70,26 @@ def test_a_map_of_another_resolution_is_brought_to_the_film():
     film = _film()
     small = cv2.resize(_blob(512, 0.08, 0.09, 0.03), (16, 16), interpolation=cv2.INTER_AREA)
     assert shortcut_warning(small, film) == MARKER_WARNING
+
+
+def test_border_occlusion_moves_a_model_that_reads_the_border_and_not_one_that_reads_the_centre():
+    from xray_desktop.explain.audit import blank_border, border_occlusion
+
+    rng = np.random.default_rng(4)
+    images = rng.random((20, 50, 50, 1)).astype(np.float32) * 0.2
+    images[:10, :4, :, 0] = 1.0  # half the films carry a bright band along the top edge (a burned-in strip)
+    blanked = blank_border(images)
+    assert max(float(f[:4].std()) for f in blanked) < 1e-6 and np.allclose(
+        blanked[:, 10:40, 10:40], images[:, 10:40, 10:40]
+    )
+
+    def reads_the_top_edge(batch: np.ndarray) -> np.ndarray:
+        return batch[:, :4, :, 0].mean(axis=(1, 2))
+
+    def reads_the_centre(batch: np.ndarray) -> np.ndarray:
+        return batch[:, 10:40, 10:40, 0].mean(axis=(1, 2)) * 5
+
+    edge = border_occlusion(reads_the_top_edge, images, threshold=0.5)
+    centre = border_occlusion(reads_the_centre, images, threshold=0.5)
+    assert edge.n == 20 and edge.decisions_changed == 0.5 and edge.mean_abs_delta > 0.4
+    assert centre.decisions_changed == 0.0 and centre.mean_abs_delta < 1e-6

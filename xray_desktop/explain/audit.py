@@ -7,6 +7,7 @@ high-contrast blobs (a white top-hat) near the film's edges. NumPy/OpenCV only.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import cv2
@@ -30,6 +31,48 @@ class MassShares:
 
     def to_json(self) -> dict[str, float]:
         return {"border": round(self.border, 4), "marker": round(self.marker, 4), "either": round(self.either, 4)}
+
+
+@dataclass(frozen=True)
+class BorderOcclusion:
+    """What blanking the border bands does to the model's answers: the model-side half of the shortcut audit.
+
+    A map can put mass on the borders while the model ignores them (Grad-CAM's channel weights light up
+    edge-detecting channels whatever they contribute); blanking the bands asks the model itself.
+    """
+
+    n: int
+    mean_abs_delta: float  # mean |P(condition) with the bands blanked - P as read|
+    decisions_changed: float  # share of films whose decision at the threshold flips
+
+    def to_json(self) -> dict[str, float | int]:
+        return {
+            "n": self.n,
+            "mean_abs_delta": round(self.mean_abs_delta, 4),
+            "decisions_changed": round(self.decisions_changed, 4),
+        }
+
+
+def blank_border(images: np.ndarray, fraction: float = BORDER_FRACTION) -> np.ndarray:
+    """Model inputs (n, h, w, c) with the border bands of each filled with the mean of its own interior."""
+    out = np.array(images, dtype=np.float32, copy=True)
+    mask = border_mask(out.shape[1:3], fraction)
+    for film in out:
+        film[mask] = film[~mask].mean(axis=0)
+    return out
+
+
+def border_occlusion(
+    predict: Callable[[np.ndarray], np.ndarray], images: np.ndarray, threshold: float
+) -> BorderOcclusion:
+    """Predict each film as read and with its border bands blanked; how far the answers move."""
+    before = np.asarray(predict(images), dtype=np.float64)
+    after = np.asarray(predict(blank_border(images)), dtype=np.float64)
+    return BorderOcclusion(
+        n=len(before),
+        mean_abs_delta=float(np.abs(after - before).mean()) if len(before) else float("nan"),
+        decisions_changed=float(((after >= threshold) != (before >= threshold)).mean()) if len(before) else 0.0,
+    )
 
 
 def border_mask(shape: tuple[int, int], fraction: float = BORDER_FRACTION) -> np.ndarray:
