@@ -181,7 +181,8 @@ def render_section(report: dict[str, Any]) -> str:
         lines.append(
             f"- Border occlusion (the model's side of the audit): with the border bands blanked, decisions change on "
             f"{occlusion['decisions_changed'] * 100:.1f} % of the {occlusion['n']} films, mean |ΔP| "
-            f"{occlusion['mean_abs_delta']:.3f}. Map mass on a border the model does not use is the map's failing."
+            f"{occlusion['mean_abs_delta']:.3f}. When this is small and the map's border mass is large, the mass is the map "
+            "method's artefact, not a shortcut the model takes."
         )
     for method, sanity in report.get("sanity", {}).items():
         lines.append(
