@@ -1,8 +1,9 @@
 """Embedded fonts for reports.
 
 The PDF core fonts cannot draw "—" or "≥" and are not embedded, so a report would
-look different on every viewer. DejaVu Sans ships inside matplotlib (a pinned
-dependency, also collected by PyInstaller), so it is always available offline.
+look different on every viewer. DejaVu Sans (regular and bold, with its licence) ships in
+resources/fonts/, so it is always available offline and reports need no matplotlib (the
+reading-station bundle leaves matplotlib out).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from xray_desktop import paths
 from xray_desktop.errors import XRayError
 
 _LOCK = threading.Lock()
@@ -24,9 +26,7 @@ class FontSet:
 
 
 def _font_dir() -> Path:
-    import matplotlib
-
-    return Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+    return paths.resources_dir() / "fonts"
 
 
 def register_fonts() -> FontSet:

@@ -12,7 +12,8 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
-from sklearn.metrics import roc_auc_score, roc_curve
+
+from xray_desktop.training.roc import roc_auc_score, roc_curve
 
 _EPS = 1e-7
 

@@ -18,9 +18,9 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
-from sklearn.metrics import roc_curve
 
 from xray_desktop.training.evaluation import metrics_at, youden_threshold
+from xray_desktop.training.roc import roc_curve
 
 TARGET = 0.95
 DEFAULT_POINT = "balanced"

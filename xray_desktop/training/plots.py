@@ -14,10 +14,10 @@ matplotlib.use("Agg")  # no display, no Qt: safe in workers, CI and the CLI
 
 import matplotlib.pyplot as plt
 import numpy as np
-from sklearn.metrics import roc_curve
 
 from xray_desktop.atomic import atomic_write_bytes
 from xray_desktop.training.evaluation import Evaluation
+from xray_desktop.training.roc import roc_curve
 
 
 def save_plots(
