@@ -94,3 +94,31 @@ def test_full_bundle_keeps_tensorflow_for_training_and_export() -> None:
     kwargs = _run(FULL_SPEC)
     assert {"tensorflow", "keras", "tf2onnx", "onnx", "onnxruntime"} <= set(kwargs["hiddenimports"])
     assert "tensorflow" not in kwargs["excludes"]
+
+
+def test_the_reading_station_ships_the_active_models_only_and_they_verify(tmp_path: Path) -> None:
+    sys.path.insert(0, str(REPO_ROOT / "installer"))
+    try:
+        from reading_models import stage_active_models
+    finally:
+        sys.path.remove(str(REPO_ROOT / "installer"))
+    from xray_desktop.models.checksum import sha256_file
+    from xray_desktop.models.registry import Registry
+
+    source = Registry.load(REPO_ROOT / "models" / "registry.json")
+    kept = stage_active_models(REPO_ROOT / "models", tmp_path / "models")
+    staged = Registry.load(tmp_path / "models" / "registry.json")
+    assert kept == sorted(i for i in source.active_models.values() if i)
+    assert sorted(m.id for m in staged.models) == kept
+    assert len(source.models) > len(staged.models)  # the comparisons stay in the full install
+    for entry in staged.models:
+        assert sha256_file(tmp_path / "models" / entry.file) == entry.sha256
+        for name, digest in (
+            (entry.onnx.get("file"), entry.onnx.get("sha256")),
+            (entry.population_check.get("file"), entry.population_check.get("sha256")),
+        ):
+            if name:
+                assert sha256_file(tmp_path / "models" / name) == digest
+    assert (tmp_path / "models" / source.router["file"]).is_file()
+    inactive = {m.id for m in source.models} - set(kept)
+    assert not [p.name for p in (tmp_path / "models").iterdir() if any(p.name.startswith(i) for i in inactive)]
