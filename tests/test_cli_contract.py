@@ -116,3 +116,15 @@ def test_a_batch_over_an_empty_folder_is_not_success(tiny_models_dir, tmp_path, 
     empty.mkdir()
     assert main(["batch", str(empty), "--task", "pneumonia", "--csv", str(tmp_path / "o.csv")]) == EXIT_INPUT
     assert "no files to analyse" in capsys.readouterr().err
+
+
+def test_train_on_a_reading_station_says_it_needs_the_full_install(tmp_path, capsys, monkeypatch):
+    """Not "data root not found": without TensorFlow the one line says what install training needs."""
+    from xray_desktop.errors import EXIT_USAGE
+    from xray_desktop.models import backend
+
+    monkeypatch.setattr(backend, "tensorflow_installed", lambda: False)
+    recipe = Path(__file__).resolve().parents[1] / "training" / "recipes" / "pneumonia_small_cnn_128.toml"
+    code = main(["train", "--recipe", str(recipe), "--data-root", str(tmp_path / "nowhere")])
+    assert code == EXIT_USAGE
+    assert "needs the full install" in capsys.readouterr().err

@@ -38,12 +38,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from xray_desktop.models.backend import TRAINING_NEEDS_FULL_INSTALL, tensorflow_installed
     from xray_desktop.progress import Cancelled, Progress
     from xray_desktop.services.training import package_existing_run, train_and_package
     from xray_desktop.training.data_plan import default_data_root
     from xray_desktop.training.recipes import load_recipe
 
     recipe = load_recipe(args.recipe)
+    if not args.dry_run and not tensorflow_installed():
+        raise UsageError(TRAINING_NEEDS_FULL_INSTALL)
     data_root = args.data_root or default_data_root()
     if not Path(data_root).is_dir():
         raise InputError(f"{data_root}: data root not found (use --data-root)")

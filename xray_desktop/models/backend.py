@@ -27,6 +27,11 @@ BACKENDS = ("onnxruntime", "tensorflow")
 BACKEND_ENV = "XRAY_DESKTOP_BACKEND"
 
 
+TRAINING_NEEDS_FULL_INSTALL = (
+    "Training a model needs the full install (with TensorFlow); this is the reading-station install."
+)
+
+
 def tensorflow_installed() -> bool:
     """True when TensorFlow can be imported (the full install), without importing it."""
     return importlib.util.find_spec("tensorflow") is not None

@@ -6,11 +6,8 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
+from xray_desktop.models.backend import TRAINING_NEEDS_FULL_INSTALL
 from xray_desktop.progress import Progress
-
-TRAINING_NEEDS_FULL_INSTALL = (
-    "Training a model needs the full install (with TensorFlow); this is the reading-station install."
-)
 
 
 @dataclass
