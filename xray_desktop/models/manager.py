@@ -63,15 +63,6 @@ class LoadedModel(LoadedCommon):
                     self._predict_fn = tf.function(forward, input_signature=[spec])
         return np.asarray(self._predict_fn(np.asarray(batch, dtype=np.float32)).numpy())
 
-    def predict_with_features(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-        """(n, h, w, c) -> ((n,) uncalibrated probabilities, (n, d) gate features or None), one pass.
-
-        The features are what the registered population gate reads (`population_gate.gate_features`):
-        the input of the final Dense layer, plus the gate's feature layer statistics when it names one.
-        None when the head is not a Dense (or the named layer is not reachable).
-        """
-        return self.features_for_gate(batch, gate_layer_of(self.entry.population_check))
-
     def features_for_gate(self, batch: np.ndarray, layer: str | None) -> tuple[np.ndarray, np.ndarray | None]:
         """Like `predict_with_features` for a gate reading `layer` (what fitting a new gate uses)."""
         with self._lock:

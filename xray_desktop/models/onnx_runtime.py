@@ -79,10 +79,6 @@ class OnnxModel(LoadedCommon):
         """(n, h, w, c) float32 -> (n,) uncalibrated probabilities."""
         return self.forward(batch)["probability"]
 
-    def predict_with_features(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-        """(raw probabilities (n,), the population gate's features (n, d) or None) from one forward pass."""
-        return self.features_for_gate(batch, gate_layer_of(self.entry.population_check))
-
     def features_for_gate(self, batch: np.ndarray, layer: str | None) -> tuple[np.ndarray, np.ndarray | None]:
         """Embedding, plus `layer`'s statistics when named; None when the forward graph lacks that layer.
 
