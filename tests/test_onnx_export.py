@@ -24,9 +24,9 @@ def _every_op_model():
     inputs = keras.Input((35, 35, 1))
     x = keras.layers.Conv2D(6, 3, padding="same", activation="relu", name="c1")(inputs)
     x = keras.layers.MaxPooling2D(2, name="p1")(x)  # 35 -> 17: the last row/column get no gradient
-    x = keras.layers.Conv2D(6, 3, padding="same", name="c2")(x)
+    x = keras.layers.Conv2D(6, 3, padding="valid", name="c2")(x)  # 17 -> 15: a VALID input gradient
     x = keras.layers.ReLU(6.0, name="r6")(x)
-    x = keras.layers.AveragePooling2D(2, name="p2")(x)  # 17 -> 8
+    x = keras.layers.AveragePooling2D(2, name="p2")(x)  # 15 -> 7
     x = keras.layers.Conv2D(8, 3, padding="same", name="c3")(x)
     x = keras.layers.Activation("sigmoid", name="gate")(x)
     x = keras.layers.Conv2D(8, 1, name="c4")(x)
@@ -62,25 +62,29 @@ def _entry(model, cam_layers: list[str]):
 
 
 def _compare_with_tensorflow(model, cam_layers: list[str], folder: Path) -> dict[str, float]:
-    """Export, run both ways on random inputs, return max |Δ| / max |reference| per output."""
-    import onnxruntime as ort
-
+    """Export, run both ways on random inputs through the runtime's own path (`OnnxModel.cam_inputs`,
+    which feeds a tail graph from the forward graph), return max |Δ| / max |reference| per output."""
+    from xray_desktop.models.onnx_runtime import open_onnx
     from xray_desktop.training.onnx_export import build_functions, cam_layer_paths, export_files
 
     entry = _entry(model, cam_layers)
     info = export_files(model, entry, folder)
-    session = ort.InferenceSession(str(folder / info["file"]))
+    onnx_model = open_onnx(folder, replace(entry, onnx=info), threads=1)
     functions = build_functions(model, cam_layer_paths(model, entry))
+    names = ["probability", "logit", "embedding"]
+    names += [f"{kind}_{i}" for i in range(len(cam_layers)) for kind in ("activations", "gradients")]
     rng = np.random.default_rng(1)
     worst: dict[str, float] = {}
     for _ in range(3):
         x = rng.random((1, *entry.spec.input_shape), dtype=np.float32)
         reference = [t.numpy() for t in functions.cam(x)]
-        ours = session.run(None, {session.get_inputs()[0].name: x})
-        for name, ref, got in zip(info["outputs"], reference, ours, strict=True):
-            assert ref.shape == got.shape, name
+        got = onnx_model.cam_inputs(x)
+        ours = [np.float32([got.probability]), np.float32([got.logit]), got.embedding[None]]
+        ours += [t for pair in got.layers for t in pair]
+        for name, ref, value in zip(names, reference, ours, strict=True):
+            assert ref.shape == value.shape, name
             scale = max(float(np.max(np.abs(ref))), 1e-12)
-            worst[name] = max(worst.get(name, 0.0), float(np.max(np.abs(ref - got))) / scale)
+            worst[name] = max(worst.get(name, 0.0), float(np.max(np.abs(ref - value))) / scale)
     return worst
 
 
@@ -99,6 +103,34 @@ def test_tiny_resnet_small_exports_with_two_cam_layers(tmp_path: Path) -> None:
 
     model = build_model("resnet_small", (64, 64), 1)
     worst = _compare_with_tensorflow(model, ["stage4_out", "stage3_out"], tmp_path)
+    assert max(worst.values()) < 1e-4, worst
+
+
+def test_cam_graph_is_a_tail_fed_by_the_forward_graph_where_the_network_can_be_cut(tmp_path: Path) -> None:
+    from xray_desktop.training.backbones import build_model
+    from xray_desktop.training.onnx_export import export_files
+
+    model = build_model("resnet_small", (64, 64), 1)
+    info = export_files(model, _entry(model, ["stage4_out", "stage3_out"]), tmp_path)
+    assert info["cam_input"] == "tail_input" and info["cam_input_layer"] == 1  # stage3 comes first in the network
+    assert "tail_input" in info["forward_outputs"] and "activations_1" not in info["outputs"]
+
+
+def test_cam_graph_takes_the_image_when_a_skip_connection_crosses_the_cam_layer(tmp_path: Path) -> None:
+    import keras
+
+    from xray_desktop.training.onnx_export import export_files
+
+    keras.utils.set_random_seed(4)
+    inputs = keras.Input((16, 16, 1))
+    stem = keras.layers.Conv2D(4, 3, padding="same", activation="relu", name="stem")(inputs)
+    inner = keras.layers.Conv2D(4, 3, padding="same", activation="relu", name="inner")(stem)
+    merged = keras.layers.Add(name="skip")([inner, stem])  # needs `stem`, which `inner` alone cannot give
+    x = keras.layers.GlobalAveragePooling2D(name="gap")(merged)
+    model = keras.Model(inputs, keras.layers.Dense(1, activation="sigmoid")(x))
+    info = export_files(model, _entry(model, ["inner"]), tmp_path)
+    assert "cam_input" not in info and info["outputs"][:3] == ["probability", "logit", "embedding"]
+    worst = _compare_with_tensorflow(model, ["inner"], tmp_path)
     assert max(worst.values()) < 1e-4, worst
 
 

@@ -57,6 +57,32 @@ def refuse_existing_id(recipe: Recipe, models_dir: Path | None = None, replace: 
         )
 
 
+def starting_model(recipe: Recipe, models_dir: Path | None = None) -> tuple[str, Path] | None:
+    """(model id, checksum-verified Keras file) of the recipe's `init_from`, or None to start from scratch.
+
+    Raises InputError (before any training) when the id is not registered or its file does not match its sha256.
+    """
+    if not recipe.init_from:
+        return None
+    from xray_desktop.models.checksum import sha256_file
+    from xray_desktop.models.registry import Registry
+
+    registry_file = (models_dir or paths.models_dir()) / "registry.json"
+    registry = Registry.load(registry_file) if registry_file.is_file() else None
+    entry = registry.find(recipe.init_from) if registry is not None else None
+    if entry is None or registry is None:
+        raise InputError(f"{recipe.source or recipe.name}: init_from model {recipe.init_from!r} is not registered")
+    path = registry.models_dir / entry.file
+    if not path.is_file() or sha256_file(path) != entry.sha256:
+        raise InputError(f"{path}: init_from model file is missing or does not match its sha256")
+    if entry.backbone != recipe.backbone or tuple(entry.input_size) != tuple(recipe.input_size):
+        raise InputError(
+            f"{recipe.source or recipe.name}: init_from {entry.id!r} is {entry.backbone} at {entry.input_size[0]} px, "
+            f"the recipe trains {recipe.backbone} at {recipe.input_size[0]} px"
+        )
+    return entry.id, path
+
+
 def _require(session: Session, activate: bool) -> None:
     session.require(Permission.TRAIN)
     if activate:
@@ -89,6 +115,7 @@ def run_training(
     from xray_desktop.training.trainer import train
 
     refuse_existing_id(recipe, models_dir, replace)
+    start = starting_model(recipe, models_dir)
     session.record("training_started", recipe=recipe.name, task=recipe.task, data_root=str(data_root))
     try:
         return train(
@@ -96,6 +123,7 @@ def run_training(
             data_root,
             run_dir,
             weights=weights,
+            init_from=start,
             progress=progress,
             on_epoch=on_epoch,
             strategy=strategy,

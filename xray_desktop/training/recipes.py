@@ -71,6 +71,9 @@ class Recipe:
     target_auc: float | None = None  # the card says plainly whether validation met it
     population: dict[str, Any] = field(default_factory=dict)  # who the model is for: {age_years, views, sites}
     augmentation: Augmentation = field(default_factory=Augmentation)
+    # A registered model id whose weights start this run (same backbone and input): a longer schedule for a
+    # model whose last run was still learning, on the same split, so it never sees validation or test films.
+    init_from: str | None = None
     source: Path | None = None  # the TOML file it came from
 
     @property

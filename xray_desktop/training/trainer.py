@@ -86,11 +86,13 @@ def train(
     strategy: tf.distribute.Strategy | None = None,
     cache_dir: Path | None = None,
     resume: bool = False,
+    init_from: tuple[str, Path] | None = None,
 ) -> TrainOutcome:
     """Train `recipe` on data under `data_root`, writing checkpoints and a CSV log into `run_dir`.
 
     With `resume`, a run folder that holds `last.keras` and `state.json` continues from its last
     finished epoch (weights, optimizer, schedule, early-stopping counters and history).
+    `init_from` (model id, verified Keras file) starts a fresh run from that model's weights.
 
     Raises:
         InputError: the data is missing, one-class, or leaks groups between train and validation.
@@ -127,6 +129,8 @@ def train(
             model = keras.saving.load_model(run_dir / "last.keras", compile=True)
         else:
             model = build_model(recipe.backbone, spec.input_size, spec.channels, weights, seed=recipe.seed)
+            if init_from is not None:
+                _start_from(model, *init_from)
             model.compile(
                 optimizer=keras.optimizers.Adam(regimen.learning_rate),
                 loss="binary_crossentropy",
@@ -184,12 +188,25 @@ def train(
         cancelled=progress_cb.cancelled,
         validation=val_images,
         train_count=len(train_images.planes),
-        weights_file=str(weights) if weights else None,
+        weights_file=str(weights) if weights else _started_from(init_from),
         replicas=replicas,
         cpu_seconds=cpu,
     )
     write_run_record(outcome, run_dir / "run.json")
     return outcome
+
+
+def _start_from(model: keras.Model, model_id: str, path: Path) -> None:
+    """Copy every weight of the registered model into the freshly built one (same architecture or InputError)."""
+    source = keras.saving.load_model(path, compile=False)
+    ours, theirs = model.get_weights(), source.get_weights()
+    if len(ours) != len(theirs) or any(a.shape != b.shape for a, b in zip(ours, theirs, strict=True)):
+        raise InputError(f"{path}: model {model_id!r} does not have this recipe's architecture; cannot start from it")
+    model.set_weights(theirs)
+
+
+def _started_from(init_from: tuple[str, Path] | None) -> str | None:
+    return f"the weights of {init_from[0]} (a longer schedule on the same split)" if init_from else None
 
 
 def _patience(schedule: str, regimen: Regimen) -> int:
