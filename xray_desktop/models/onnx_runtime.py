@@ -48,11 +48,7 @@ class CamInputs:
 
 @dataclass
 class OnnxModel(LoadedCommon):
-    """Two ONNX Runtime sessions (CAM graph at batch 1, forward graph at any batch) for one entry.
-
-    The CAM graph takes the image, or (registry `onnx.cam_input`) is the tail from the cut CAM layer to
-    the logit, fed with that layer's activations from the forward graph (see training.onnx_export).
-    """
+    """Two ONNX Runtime sessions (CAM graph at batch 1, forward graph at any batch) for one entry."""
 
     entry: ModelEntry
     path: Path  # the CAM graph file
@@ -111,18 +107,9 @@ class OnnxModel(LoadedCommon):
         image = self.checked(image)
         if image.shape[0] != 1:
             raise ValueError(f"the CAM graph takes one image at a time, got a batch of {image.shape[0]}")
-        source = self.entry.onnx.get("cam_input")
-        fed: dict[str, np.ndarray] = {}
-        if source:  # a tail graph: the forward pass's activations at the cut layer go in, gradients come out
-            fed = self.forward(image)
-            cam_in, cut = fed[str(source)], int(self.entry.onnx.get("cam_input_layer", 0))
-        else:
-            cam_in, cut = image, -1
         names = [o.name for o in self.cam_session.get_outputs()]
-        out = dict(zip(names, self.cam_session.run(None, {self.cam_session.get_inputs()[0].name: cam_in}), strict=True))
-        if cut >= 0:
-            out[f"activations_{cut}"], out["embedding"] = cam_in, fed["embedding"]
-        count = len([n for n in names if n.startswith("gradients_")])
+        out = dict(zip(names, self.cam_session.run(None, {self.cam_session.get_inputs()[0].name: image}), strict=True))
+        count = len([n for n in names if n.startswith("activations_")])
         pairs = [(out[f"activations_{i}"], out[f"gradients_{i}"]) for i in range(count)]
         return CamInputs(float(out["probability"][0]), float(out["logit"][0]), out["embedding"][0], pairs)
 
@@ -150,7 +137,8 @@ def session_options(threads: int | None = None) -> Any:
 
     Worker threads sleep between runs instead of spinning: on a 2-4 core reading station the GUI
     thread, the image loader and a PACS viewer share the cores, and a spinning pool steals them
-    (measured: same latency per map with or without spinning, far less CPU burnt while idle).
+    (measured here: the same latency per map either way, and TensorFlow beside it in one process no
+    longer slowed by a busy pool).
     """
     import onnxruntime as ort
 

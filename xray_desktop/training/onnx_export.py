@@ -6,13 +6,6 @@
 * the forward graph (any batch): probability, logit, embedding and the default CAM layer's
   activations, for batches, Score-CAM and faithfulness curves.
 
-Where the network can be cut cleanly at its earliest CAM layer (every later CAM layer and the head
-depend on that layer's output alone: plain CNNs and ResNet stage outputs), the CAM graph is only the
-*tail* from that layer to the logit, with its gradients, fed by the forward graph's activations
-(`cam_input` in the registry). A map then costs one optimised forward pass plus a small backward
-pass through the last stages, instead of a second, unfused forward pass through the whole network.
-Where no clean cut exists (skip connections across every candidate), the CAM graph takes the image.
-
 The gradient is traced by TensorFlow with a static batch so the shape ops fold to constants;
 the backward ops tf2onnx lacks are converted by `onnx_grad_ops`. Nothing here is specific to
 one network: the CAM layers come from the registry entry (`cam_layers`, first = default) or the
@@ -21,7 +14,7 @@ last 4-D layer found automatically. Export side only (TensorFlow, tf2onnx, onnx)
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +29,6 @@ OPSET = 17
 CAM_SUFFIX = ".cam.onnx"
 FORWARD_SUFFIX = ".forward.onnx"
 EMBEDDING_LAYER = "gap"
-TAIL_INPUT = "tail_input"  # forward output feeding the tail graph when it is not activations_0
 
 
 @dataclass
@@ -49,14 +41,6 @@ class InferenceFunctions:
     forward_outputs: list[str]
     layers: list[str]  # "/"-joined layer paths, first = default
     score_kind: str  # "dense", "logit" or "probability" (see explain.graph.ExposedGraph)
-    tail: Any = None  # tf.function (1, fh, fw, c) of CAM layer `tail_index` -> (probability, logit, pairs...)
-    tail_index: int = 0
-    tail_outputs: list[str] = field(default_factory=list)
-
-    @property
-    def tail_input(self) -> str:
-        """The forward graph's output that feeds the tail graph."""
-        return "activations_0" if self.tail_index == 0 else TAIL_INPUT
 
 
 def cam_layer_paths(model: Any, entry: ModelEntry | None = None) -> list[tuple[str, ...]]:
@@ -96,22 +80,6 @@ def _view(model: Any, paths: list[tuple[str, ...]]) -> tuple[Any, str, Any]:
     return keras.Model(exposed.model.inputs, [feature_map, source, source, prediction]), exposed.score_kind, head
 
 
-def _tail_model(view: Any, count: int) -> tuple[Any, int] | None:
-    """(keras.Model cut -> [other CAM layers..., score source, prediction], cut index), or None.
-
-    The cut is the CAM layer whose output alone determines the other CAM layers and the head; Keras
-    refuses (graph disconnected) a cut that a skip connection jumps over, and then there is no tail.
-    """
-    acts, source, prediction = view.outputs[:count], view.outputs[-2], view.outputs[-1]
-    for index, cut in enumerate(acts):
-        others = [a for i, a in enumerate(acts) if i != index]
-        try:
-            return keras.Model(cut, [*others, source, prediction]), index
-        except ValueError:
-            continue
-    return None
-
-
 def build_functions(model: Any, paths: list[tuple[str, ...]]) -> InferenceFunctions:
     """Trace the CAM (batch 1, with gradients) and forward (any batch) functions of `model`."""
     view, kind, head = _view(model, paths)
@@ -138,7 +106,7 @@ def build_functions(model: Any, paths: list[tuple[str, ...]]) -> InferenceFuncti
         return outputs[-1][:, 0], score_of(outputs[-2], outputs[-1]), outputs[count], outputs[0]
 
     layer_outputs = [name for i in range(count) for name in (f"activations_{i}", f"gradients_{i}")]
-    functions = InferenceFunctions(
+    return InferenceFunctions(
         cam=tf.function(cam, input_signature=[tf.TensorSpec((1, *shape), tf.float32, name="image")]),
         forward=tf.function(forward, input_signature=[tf.TensorSpec((None, *shape), tf.float32, name="image")]),
         cam_outputs=["probability", "logit", "embedding", *layer_outputs],
@@ -146,44 +114,6 @@ def build_functions(model: Any, paths: list[tuple[str, ...]]) -> InferenceFuncti
         layers=["/".join(p) for p in paths],
         score_kind=kind,
     )
-    cut = _tail_model(view, count) if all(len(p) == 1 for p in paths) else None
-    if cut is None:
-        return functions
-    tail_model, index = cut
-    cut_shape = tuple(int(d) for d in view.outputs[index].shape[1:])
-
-    def tail(activations: Any) -> tuple[Any, ...]:
-        with tf.GradientTape() as tape:
-            tape.watch(activations)
-            outputs = tail_model(activations, training=False)
-            others, source, prediction = list(outputs[: count - 1]), outputs[-2], outputs[-1]
-            score = score_of(source, prediction)
-        acts = [*others[:index], activations, *others[index:]]
-        grads = tape.gradient(score, acts)
-        pairs = [t for i in range(count) for t in ((grads[i],) if i == index else (acts[i], grads[i]))]
-        return (prediction[:, 0], score, *pairs)
-
-    def forward_with_cut(image: Any) -> tuple[Any, ...]:
-        outputs = view([image], training=False)
-        return (*forward(image), outputs[index])
-
-    functions.tail = tf.function(tail, input_signature=[tf.TensorSpec((1, *cut_shape), tf.float32, name="activations")])
-    functions.tail_index = index
-    functions.tail_outputs = [
-        "probability",
-        "logit",
-        *[
-            n
-            for i in range(count)
-            for n in ((f"gradients_{i}",) if i == index else (f"activations_{i}", f"gradients_{i}"))
-        ],
-    ]
-    if index != 0:
-        functions.forward = tf.function(
-            forward_with_cut, input_signature=[tf.TensorSpec((None, *shape), tf.float32, name="image")]
-        )
-        functions.forward_outputs = [*functions.forward_outputs, TAIL_INPUT]
-    return functions
 
 
 def convert(function: Any, output_names: list[str], path: Path) -> None:
@@ -218,28 +148,21 @@ def export_files(model: Any, entry: ModelEntry, models_dir: Path) -> dict[str, A
     functions = build_functions(model, cam_layer_paths(model, entry))
     stem = Path(entry.file).with_suffix("").as_posix()
     cam_file, forward_file = stem + CAM_SUFFIX, stem + FORWARD_SUFFIX
-    if functions.tail is not None:
-        convert(functions.tail, functions.tail_outputs, models_dir / cam_file)
-    else:
-        convert(functions.cam, functions.cam_outputs, models_dir / cam_file)
+    convert(functions.cam, functions.cam_outputs, models_dir / cam_file)
     convert(functions.forward, functions.forward_outputs, models_dir / forward_file)
     import onnx
     import tf2onnx
 
-    info = {
+    return {
         "file": cam_file,
         "sha256": sha256_file(models_dir / cam_file),
         "forward_file": forward_file,
         "forward_sha256": sha256_file(models_dir / forward_file),
         "opset": OPSET,
-        "outputs": functions.tail_outputs if functions.tail is not None else functions.cam_outputs,
+        "outputs": functions.cam_outputs,
         "forward_outputs": functions.forward_outputs,
         "layers": functions.layers,
         "score": functions.score_kind,
         "source_sha256": entry.sha256,
         "exporter": f"tf2onnx {tf2onnx.__version__}, onnx {onnx.__version__}, tensorflow {tf.__version__}",
     }
-    if functions.tail is not None:  # the CAM graph is the tail, fed by this forward output
-        info["cam_input"] = functions.tail_input
-        info["cam_input_layer"] = functions.tail_index
-    return info

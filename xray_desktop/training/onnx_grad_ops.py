@@ -3,7 +3,7 @@
 tf2onnx converts forward ops only. A Grad-CAM graph also holds the backward ops of the
 layers between the CAM layer and the logit; with a static batch dimension the shape ops fold
 away and these remain. Each handler rewrites one TF node into a few ONNX nodes that compute
-the same values (tests/test_onnx_grad_ops.py checks each against TensorFlow's own gradient).
+the same values (tests/test_onnx_export.py checks each against TensorFlow's own gradient).
 An op with no exact form here (an overlapping max pool, say) fails the export with its name.
 
 Export side only: imported by `onnx_export`, never by the analysis path.
@@ -164,7 +164,8 @@ def _text(value: Any) -> str:
 
 
 def conv2d_backprop_input(ctx: Any, node: Any, name: str, args: Any) -> None:
-    """Conv2DBackpropInput as a pad-free ConvTranspose, then cropped (and zero-padded) to the input size.
+    """Conv2DBackpropInput: a plain Conv with the flipped kernel at stride 1, else a pad-free ConvTranspose,
+    then cropped (and zero-padded) to the input size.
 
     tf2onnx's own conversion gives negative pads for a strided 1x1 projection (ResNet shortcuts),
     which ONNX Runtime rejects; the full transposed convolution covers the padded input, and the
