@@ -135,10 +135,9 @@ class OnnxModel(LoadedCommon):
 def session_options(threads: int | None = None) -> Any:
     """Sequential execution with `threads` intra-op threads (default: the machine's cores).
 
-    Worker threads sleep between runs instead of spinning: on a 2-4 core reading station the GUI
-    thread, the image loader and a PACS viewer share the cores, and a spinning pool steals them
-    (measured here: the same latency per map either way, and TensorFlow beside it in one process no
-    longer slowed by a busy pool).
+    Worker threads sleep between runs instead of spinning. Alone on the machine, spinning makes a small
+    map 4-21 % faster; with anything else on the cores (TensorFlow in the same process, the image loader,
+    a PACS viewer) it made both sides about twice as slow (measured with `benchmarks/bench_onnx.py`).
     """
     import onnxruntime as ort
 
