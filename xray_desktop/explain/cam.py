@@ -193,8 +193,10 @@ def cam_paths(model: Any, method: str, layers: Sequence[str] | None) -> list[tup
 
 
 def partner_layer(model: Any, first: tuple[str, ...]) -> tuple[str, ...] | None:
-    """The second Layer-CAM layer: the last feature map when `first` is not it, else the last one at a finer grid."""
-    layers = feature_layers(model)
+    """The second Layer-CAM layer: the last feature map when `first` is not it, else the last one at a finer grid,
+    at `first`'s nesting depth (an ensemble's members sit one level down and feed its joined map; none of
+    their layers is a partner, so the ensemble's Layer-CAM reads its one joined layer)."""
+    layers = [(p, s) for p, s in feature_layers(model) if len(p) == len(first)]
     last = find_target_layer(model)
     if first != last:
         return last

@@ -65,6 +65,9 @@ def _search(model: Any) -> tuple[str, ...] | None:
     return None
 
 
+_NOT_FEATURE_MAPS = (keras.layers.Permute, keras.layers.Reshape, keras.layers.Dense)
+
+
 def flat_layers(model: Any, prefix: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], Any]]:
     """Every leaf layer as (path, layer), nested backbones expanded in place, in the model's layer order."""
     out: list[tuple[tuple[str, ...], Any]] = []
@@ -82,6 +85,8 @@ def feature_layers(model: Any) -> list[tuple[tuple[str, ...], tuple[int, int, in
     """(path, (h, w, channels)) of every leaf layer with a 4-D output, in order (CAM layer candidates)."""
     found = []
     for path, layer in flat_layers(model):
+        if isinstance(layer, _NOT_FEATURE_MAPS):  # axis shuffles and per-axis mixing (an ensemble's resize)
+            continue
         shape = _output_shape(layer)
         if len(shape) == 4 and all(isinstance(v, int) for v in shape[1:]):
             found.append((path, (int(shape[1]), int(shape[2]), int(shape[3]))))

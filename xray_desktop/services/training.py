@@ -105,16 +105,22 @@ def run_training(
     replace: bool = False,
     activate: bool = False,
 ) -> Any:
-    """Step 1: check, record `training_started`, train; returns the trainer's TrainOutcome.
+    """Step 1: check, record `training_started`, train; returns the trainer's TrainOutcome (for an ensemble
+    recipe: record `ensemble_assembled` and build it from its registered members, an AssembledRun).
 
     Raises:
         NotAllowedError: the session may not train (or activate).
         InputError: bad data or recipe, or the model id is taken. Cancelled: before any epoch finished.
     """
     _require(session, activate)
+    refuse_existing_id(recipe, models_dir, replace)
+    if recipe.members:
+        from xray_desktop.training.ensemble import assemble
+
+        session.record("ensemble_assembled", recipe=recipe.name, task=recipe.task, members=list(recipe.members))
+        return assemble(recipe, run_dir, data_root, models_dir or paths.models_dir())
     from xray_desktop.training.trainer import train
 
-    refuse_existing_id(recipe, models_dir, replace)
     start = starting_model(recipe, models_dir)
     session.record("training_started", recipe=recipe.name, task=recipe.task, data_root=str(data_root))
     try:

@@ -70,12 +70,17 @@ def render_markdown(card: dict[str, Any]) -> str:
         "## Training",
         "",
         f"- Recipe: `{prov['recipe']}`; code version `{prov['code_version']}`; date {prov['date']}",
-        f"- Trained for: {prov['trained_for']}; best epoch {prov['best_epoch']} (checkpoint chosen by validation AUC)",
-        f"- Regimen: {_regimen(prov['regimen'])}; batch {prov['batch_size']}; class weights {prov['class_weights']}",
-        f"- Augmentation: {prov['augmentation']}",
-        f"- Initial weights: {prov['initial_weights']}",
-        "",
     ]
+    if prov.get("members"):
+        lines += [f"- Trained for: {prov['trained_for']}", "", *_members(prov["members"])]
+    else:
+        lines += [
+            f"- Trained for: {prov['trained_for']}; best epoch {prov['best_epoch']} (checkpoint chosen by validation AUC)",
+            f"- Regimen: {_regimen(prov['regimen'])}; batch {prov['batch_size']}; class weights {prov['class_weights']}",
+            f"- Augmentation: {prov['augmentation']}",
+            f"- Initial weights: {prov['initial_weights']}",
+            "",
+        ]
     if prov.get("history"):
         lines += ["Learning curve (per epoch):", "", "| epoch | loss | val loss | val AUC | lr | minutes |"]
         lines += ["| --- | --- | --- | --- | --- | --- |"]
@@ -172,6 +177,18 @@ def _calibration(card: dict[str, Any], head: dict[str, Any]) -> list[str]:
         f"- Calibration shipped: **{shipped}** — {choice['reason']}.",
         f"- Candidates (5-fold cross-validated log-loss on validation): {losses}.",
     ]
+
+
+def _members(members: list[dict[str, Any]]) -> list[str]:
+    """The ensemble's members with their own figures (on the same validation and test films as this card)."""
+    lines = ["| member | input | validation AUC | internal test AUC | trained |", "| --- | --- | --- | --- | --- |"]
+    for m in members:
+        val, test = m.get("validation_auc"), m.get("test_auc")
+        lines.append(
+            f"| `{m['id']}` | {m['input_size'][0]} px | {val if val is None else f'{val:.4f}'} | "
+            f"{test if test is None else f'{test:.4f}'} | {m.get('trained_for') or ''} |"
+        )
+    return [*lines, ""]
 
 
 def _regimen(r: dict[str, Any]) -> str:

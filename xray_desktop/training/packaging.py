@@ -188,10 +188,18 @@ def _provenance(
 ) -> dict[str, Any]:
     minutes = record["seconds"] / 60.0
     epochs = len(record["history"])
-    planned = record["regimen"]["epochs"]
-    stopped = (
-        f" of {planned} planned (stopped early on request; best checkpoint kept)" if record.get("cancelled") else ""
-    )
+    members = record.get("members") or []
+    if members:
+        trained_for = (
+            f"no training of its own: the mean logit of {len(members)} registered models trained on this split "
+            "(their cards give each one's training)"
+        )
+    else:
+        planned = record["regimen"]["epochs"]
+        stopped = (
+            f" of {planned} planned (stopped early on request; best checkpoint kept)" if record.get("cancelled") else ""
+        )
+        trained_for = f"{epochs} epochs{stopped}, {minutes:.0f} minutes on {_machine()}" + _cpu_note(record)
     return {
         "recipe": _relative(recipe.source) if recipe.source else recipe.name,
         "data": recipe.data
@@ -204,20 +212,26 @@ def _provenance(
         "split": plan.split.rule,
         "group_rule": recipe.group_rule,
         "seed": recipe.seed,
+        "train_seed": recipe.run_seed,
         "class_map": recipe.class_map,
         "train_images": len(plan.split.train),
         "excluded_demo_images": plan.excluded_samples,
         "dataset_report": [line.replace(str(Path(data_root)), "<data root>") for line in plan.report.lines()],
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "code_version": _git_sha(),
-        "trained_for": f"{epochs} epochs{stopped}, {minutes:.0f} minutes on {_machine()}" + _cpu_note(record),
+        "trained_for": trained_for,
+        "members": members,
         "best_epoch": record.get("best_epoch"),
         "history": record["history"],
         "regimen": record["regimen"],
         "batch_size": recipe.batch_size,
         "class_weights": {str(k): round(v, 4) for k, v in class_weights(train_labels).items()},
-        "augmentation": asdict(recipe.augmentation),
-        "initial_weights": record.get("weights_file") or "random initialisation (trained from scratch)",
+        "augmentation": "each member's own (see its card)" if members else asdict(recipe.augmentation),
+        "initial_weights": (
+            "the members' trained weights, unchanged"
+            if members
+            else record.get("weights_file") or "random initialisation (trained from scratch)"
+        ),
     }
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from xray_desktop.errors import InputError
 from xray_desktop.tasks import require_task
 
-BACKBONES = ("small_cnn", "resnet_small", "mobilenetv2", "efficientnetb0", "densenet121")
+BACKBONES = ("small_cnn", "resnet_small", "mobilenetv2", "efficientnetb0", "densenet121", "ensemble")
 GROUP_RULES = ("pneumonia_patient", "knee_subject", "image", "regex")
 
 
@@ -54,7 +54,10 @@ class Recipe:
     validation_fraction: float = 0.2
     test_fraction: float = 0.0  # internal test split held out by group (0 = none, the old two-way recipes)
     test_data: str | None = None  # a separate test folder instead (e.g. knee_oa/val); validation then splits `data`
-    seed: int = 1234
+    seed: int = 1234  # decides the split: change it and the internal test films change
+    # Decides the network's initial weights, the shuffling and the augmentation (default: `seed`). A second
+    # member for an ensemble changes this one only, so it trains on the same split as the first.
+    train_seed: int | None = None
     backbone: str = "small_cnn"
     input_size: tuple[int, int] = (128, 128)
     channels: int = 1
@@ -74,7 +77,14 @@ class Recipe:
     # A registered model id whose weights start this run (same backbone and input): a longer schedule for a
     # model whose last run was still learning, on the same split, so it never sees validation or test films.
     init_from: str | None = None
+    # backbone = "ensemble": the registered models whose logits are averaged (training.ensemble); nothing is
+    # trained, the members must come from this recipe's split.
+    members: tuple[str, ...] = ()
     source: Path | None = None  # the TOML file it came from
+
+    @property
+    def run_seed(self) -> int:
+        return self.seed if self.train_seed is None else self.train_seed
 
     @property
     def model_id(self) -> str:
@@ -127,4 +137,10 @@ def recipe_from_dict(raw: dict[str, Any], source: Path | None = None) -> Recipe:
         raw["input_size"] = (int(size[0]), int(size[-1]))
     if "caveats" in raw:
         raw["caveats"] = tuple(str(c) for c in raw["caveats"])
+    raw["members"] = tuple(str(m) for m in raw.get("members", ()))
+    is_ensemble = raw.get("backbone") == "ensemble"
+    if is_ensemble != bool(raw["members"]) or (is_ensemble and len(raw["members"]) < 2):
+        raise InputError(f"{where}: backbone 'ensemble' and members (at least two registered ids) go together")
+    if is_ensemble and raw.get("init_from"):
+        raise InputError(f"{where}: an ensemble starts from its members; init_from does not apply")
     return Recipe(**raw, augmentation=Augmentation(**aug_raw), source=source)

@@ -117,9 +117,9 @@ def train(
     batch = recipe.batch_size * replicas
     cap = paths.max_steps()
     train_ds = make_dataset(
-        train_images.planes, train_images.labels, spec, batch, True, recipe.seed, recipe.augmentation, cap
+        train_images.planes, train_images.labels, spec, batch, True, recipe.run_seed, recipe.augmentation, cap
     )
-    val_ds = make_dataset(val_images.planes, val_images.labels, spec, batch, False, recipe.seed, None, cap)
+    val_ds = make_dataset(val_images.planes, val_images.labels, spec, batch, False, recipe.run_seed, None, cap)
     steps = int(np.ceil(len(train_images.planes) / batch))
     steps = min(steps, cap) if cap else steps
 
@@ -128,7 +128,7 @@ def train(
         if state.epoch:
             model = keras.saving.load_model(run_dir / "last.keras", compile=True)
         else:
-            model = build_model(recipe.backbone, spec.input_size, spec.channels, weights, seed=recipe.seed)
+            model = build_model(recipe.backbone, spec.input_size, spec.channels, weights, seed=recipe.run_seed)
             if init_from is not None:
                 _start_from(model, *init_from)
             model.compile(
