@@ -4,7 +4,7 @@ METHODS: tuple[str, ...] = ("gradcam", "gradcam++", "layercam", "scorecam")
 METHOD_NAMES: dict[str, str] = {
     "gradcam": "Grad-CAM",
     "gradcam++": "Grad-CAM++",
-    "layercam": "Layer-CAM (2 layers)",
+    "layercam": "Layer-CAM",
     "scorecam": "Score-CAM",
 }
 MARKER_WARNING = "this map points at a film marker, not at anatomy"

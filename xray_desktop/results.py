@@ -45,6 +45,7 @@ class TaskResult:
     decision: bool | None = None  # True = condition present at the threshold
     label: str | None = None  # e.g. "Pneumonia" or "Normal"
     method: str | None = None  # explanation method used, if any
+    map_of: str | None = None  # the label whose evidence the map shows: the decided one ("Normal" on negatives)
     heatmap: np.ndarray | None = None  # float32 HxW in [0, 1], at the image's resolution
     boxes: list[tuple[int, int, int, int]] = field(default_factory=list)  # x, y, w, h (fracture)
     predict_seconds: float | None = None
@@ -66,6 +67,7 @@ class TaskResult:
             "population": self.population,
             "population_reason": self.population_reason,
             "method": self.method,
+            "map_of": self.map_of,
             "map_faithfulness": None if self.map_faithfulness is None else round(float(self.map_faithfulness), 4),
             "map_random_baseline": (
                 None if self.map_random_baseline is None else round(float(self.map_random_baseline), 4)

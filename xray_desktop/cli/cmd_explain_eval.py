@@ -28,6 +28,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
     parser.add_argument("--choose-layer", action="store_true", help="choose the CAM layers and save them")
     parser.add_argument("--write-card", action="store_true", help="write the figures on the model card")
+    parser.add_argument(
+        "--condition-maps",
+        action="store_true",
+        help="score the condition's map on every film (default: the decided class's map, as the window shows it)",
+    )
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.add_argument("--out", type=Path, default=None, help="also write the JSON report to this file")
     parser.set_defaults(func=run)
@@ -47,6 +52,7 @@ def run(args: argparse.Namespace) -> int:
         recipe=args.recipe,
         choose_layer=args.choose_layer,
         write_card=args.write_card,
+        condition_maps=args.condition_maps,
     )
     text = json.dumps(report, indent=2, ensure_ascii=False)
     if args.out is not None:

@@ -10,7 +10,7 @@ TensorFlow-only module: import it lazily (inside functions) from light code.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -96,11 +96,14 @@ class CamExplainer:
         """Whether the penultimate features (the head Dense's input) come out of the same pass."""
         return self.graph.score_kind == "dense"
 
-    def explain(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    def explain(
+        self, batch: np.ndarray, decide: Callable[[float], bool] | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """Like calling it, plus the population gate's features (n, d) of the same pass (None if unreachable).
 
         The gate reads the penultimate features and, when it names one (`gate_layer`), the first CAM
-        layer's statistics; so checking a film costs no second model call.
+        layer's statistics; so checking a film costs no second model call. `decide(raw p) -> positive?` makes
+        each map the decided class's (`cam_math.decided_gradients`); without it, the condition's.
         """
         batch = self._check(batch)
         if self.method == "scorecam":
@@ -108,13 +111,31 @@ class CamExplainer:
             if not results:
                 return np.zeros(0, np.float32), np.zeros((0, 1, 1), np.float32), None
             probs = np.concatenate([r[0].numpy() for r in results])
-            maps = np.concatenate([r[1].numpy() for r in results])
-            source = np.concatenate([r[2].numpy() for r in results])
-            first = np.concatenate([r[3].numpy() for r in results])
+            maps = np.concatenate(
+                [
+                    _scorecam_map(r[1].numpy(), r[2].numpy(), r[3].numpy(), decide is None or decide(float(p)))
+                    for r, p in zip(results, probs, strict=True)
+                ]
+            )
+            source = np.concatenate([r[4].numpy() for r in results])
+            first = np.concatenate([r[5].numpy() for r in results])
             return probs, maps, self._gate_features(source, first)
         probs, acts, grads, source = self._fn(tf.constant(batch))
-        maps = cam_math.cam(self.method, [a.numpy() for a in acts], [g.numpy() for g in grads])
-        return probs.numpy(), maps, self._gate_features(source.numpy(), acts[0].numpy())
+        probs, acts, grads = probs.numpy(), [a.numpy() for a in acts], [g.numpy() for g in grads]
+        if decide is None:
+            maps = cam_math.cam(self.method, acts, grads)
+        else:  # per film: each film's own decision picks the class its map explains
+            maps = np.concatenate(
+                [
+                    cam_math.cam(
+                        self.method,
+                        [a[i : i + 1] for a in acts],
+                        cam_math.decided_gradients([g[i : i + 1] for g in grads], probs[i], decide),
+                    )
+                    for i in range(len(probs))
+                ]
+            )
+        return probs, maps, self._gate_features(source.numpy(), acts[0])
 
     def _gate_features(self, source: np.ndarray, first_layer: np.ndarray) -> np.ndarray | None:
         if not self.has_features:
@@ -148,7 +169,7 @@ class CamExplainer:
         grads = [tf.zeros_like(f) if g is None else g for f, g in zip(feature_maps, grads, strict=True)]
         return probability, feature_maps, grads, source  # source: the penultimate features (population gate)
 
-    def _scorecam(self, x: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor]:
+    def _scorecam(self, x: tf.Tensor) -> tuple[tf.Tensor, ...]:
         feature_maps, _, probability, source = self._forward(x)
         activations = feature_maps[0][0]  # (fh, fw, channels)
         top = tf.math.top_k(tf.reduce_mean(activations, axis=(0, 1)), k=self._top_k).indices
@@ -169,9 +190,16 @@ class CamExplainer:
             tf.map_fn(probabilities, grouped, fn_output_signature=tf.float32, parallel_iterations=1), (-1,)
         )[: self._top_k]
         baseline = probabilities(tf.zeros_like(x))  # confidence with everything masked (Score-CAM's CIC)
-        weights = tf.nn.relu(masked_p - baseline)
-        cam = tf.nn.relu(tf.reduce_sum(chosen * weights[None, None, :], axis=-1))[None]
-        return probability, normalise_maps(cam), source, feature_maps[0]
+        # The weighting is NumPy (`_scorecam_map`), so one pass serves either class's map.
+        return probability, chosen, masked_p, baseline, source, feature_maps[0]
+
+
+def _scorecam_map(chosen: np.ndarray, masked_p: np.ndarray, baseline: np.ndarray, positive: bool) -> np.ndarray:
+    """Score-CAM's weighting (the same as `onnx_cam.scorecam`): each kept channel by how much its mask raises
+    P(positive) over the blank image, or P(negative) for the negative class's map; (1, fh, fw) in [0, 1]."""
+    gain = masked_p - baseline if positive else baseline - masked_p
+    weights = np.maximum(gain, 0.0).astype(np.float32)
+    return cam_math.normalise(np.maximum((chosen * weights[None, None, :]).sum(axis=-1), 0.0)[None])
 
 
 def normalise_maps(maps: tf.Tensor) -> tf.Tensor:

@@ -7,7 +7,7 @@ call these functions, so the two paths give the same maps by construction.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import cv2
 import numpy as np
@@ -78,6 +78,21 @@ def fuse(maps: Sequence[np.ndarray]) -> np.ndarray:
     size = max((m.shape[1:] for m in maps), key=lambda s: s[0] * s[1])
     stacked = np.stack([resize_maps(normalise(m), size) for m in maps])
     return normalise(stacked.mean(axis=0))
+
+
+def decided_gradients(
+    gradients: Sequence[np.ndarray], probability: float, decide: Callable[[float], bool] | None
+) -> list[np.ndarray]:
+    """The gradients of the decided class's score: the logit's when `decide(probability)` says positive (or
+    there is no decision), else their negation, the gradient of -logit (the logit of the negative class).
+
+    On films a model calls normal, the condition's map shows what would have made it positive, which is
+    often nothing in particular (border bands, markers); the decided class's map shows the evidence for
+    "Normal" and scores far better on deletion (docs/explanations.md).
+    """
+    if decide is None or decide(float(probability)):
+        return list(gradients)
+    return [-np.asarray(g) for g in gradients]
 
 
 def cam(method: str, activations: Sequence[np.ndarray], gradients: Sequence[np.ndarray]) -> np.ndarray:

@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 
 from xray_desktop.cam_methods import METHODS
-from xray_desktop.explain.cam_math import cam, normalise
+from xray_desktop.explain.cam_math import cam, decided_gradients, normalise
 from xray_desktop.gate_features import gate_features
 
 SCORECAM_CHANNELS = 32  # the same defaults as explain.cam.CamExplainer
@@ -28,11 +28,13 @@ def scorecam(
     *,
     channels: int = 32,
     chunk: int = 16,
+    positive: bool = True,
 ) -> np.ndarray:
     """Score-CAM for ONE image (1, h, w, c): mask the input with the `channels` most active maps.
 
     `probabilities(batch) -> (n,)` is the forward graph (sigmoid of the logit); it is called with
     at most `chunk` masked images at a time, then once on a blank image (the baseline).
+    `positive=False` explains the negative class: each mask is weighted by how much it raises P(negative).
     """
     acts = np.asarray(activations[0], dtype=np.float32)  # (fh, fw, k)
     k = max(1, min(acts.shape[-1], channels))
@@ -45,7 +47,8 @@ def scorecam(
     step = max(1, min(k, chunk))
     scores = np.concatenate([probabilities(masked[i : i + step]) for i in range(0, k, step)])
     baseline = probabilities(np.zeros_like(image))
-    weights = np.maximum(scores - baseline, 0.0).astype(np.float32)
+    gain = scores - baseline if positive else baseline - scores
+    weights = np.maximum(gain, 0.0).astype(np.float32)
     return normalise(np.maximum((chosen * weights[None, None, :]).sum(axis=-1), 0.0)[None])
 
 
@@ -81,11 +84,14 @@ class OnnxExplainer:
         probs, maps, _ = self.explain(batch)
         return probs, maps
 
-    def explain(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    def explain(
+        self, batch: np.ndarray, decide: Callable[[float], bool] | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """(raw probabilities, maps, the population gate's features (n, d) or None), from the same pass.
 
         The gate reads the embedding and, when it names one (`gate_layer`), the first exported CAM layer's
-        statistics; None when the gate reads a layer this graph does not carry.
+        statistics; None when the gate reads a layer this graph does not carry. `decide(raw p) -> positive?`
+        makes each map the decided class's (`cam_math.decided_gradients`); without it, the condition's.
         """
         batch = self.model.checked(batch)
         probs: list[float] = []
@@ -96,18 +102,25 @@ class OnnxExplainer:
             if self.method == "scorecam":
                 out = self.model.forward(image)
                 probs.append(float(out["probability"][0]))
+                positive = True if decide is None else bool(decide(probs[-1]))
                 first = out["activations_0"]
                 feats.append(self._gate_features(out["embedding"], first))
                 maps.append(
                     scorecam(
-                        image, first, self.model.score_probabilities, channels=SCORECAM_CHANNELS, chunk=SCORECAM_CHUNK
+                        image,
+                        first,
+                        self.model.score_probabilities,
+                        channels=SCORECAM_CHANNELS,
+                        chunk=SCORECAM_CHUNK,
+                        positive=positive,
                     )
                 )
                 continue
             inputs = self.model.cam_inputs(image)
             probs.append(inputs.probability)
             feats.append(self._gate_features(inputs.embedding, inputs.layers[0][0]))
-            maps.append(cam(self.method, [a for a, _ in inputs.layers], [g for _, g in inputs.layers]))
+            grads = decided_gradients([g for _, g in inputs.layers], inputs.probability, decide)
+            maps.append(cam(self.method, [a for a, _ in inputs.layers], grads))
         if not maps:
             return np.zeros(0, np.float32), np.zeros((0, 1, 1), np.float32), np.zeros((0, 0), np.float32)
         usable = self.gate_layer is None or list(self.model.layers)[:1] == [self.gate_layer]

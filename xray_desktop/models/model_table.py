@@ -39,7 +39,10 @@ def _row(entry: ModelEntry) -> str:
     point = entry.operating_point(None)[0] or "threshold"
     history = entry.provenance.get("history") or []
     minutes = sum(float(m.get("seconds", 0)) for m in history) / 60
+    members = entry.provenance.get("members") or []
     trained = f"{len(history)} epochs, {minutes:.0f} min" if history else "—"
+    if members:
+        trained = f"mean of {len(members)} models: " + " + ".join(f"{m['input_size'][0]} px" for m in members)
     return (
         f"| {entry.task} | `{entry.id}` | {where}, n = {head['n']} ({head['n_pos']} positive) | "
         f"{head['auc']:.4f} ({ci[0]:.4f}–{ci[1]:.4f}) | {head['sensitivity']:.3f} / {head['specificity']:.3f} "

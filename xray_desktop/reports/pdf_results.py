@@ -124,6 +124,8 @@ def result_notes(results: Sequence[TaskResult]) -> list[str]:
             notes.append(f"{r.task.capitalize()}: threshold set by an administrator ({r.threshold_source}).")
         if r.status is TaskStatus.OK and r.boxes:
             notes.append(f"{r.task.capitalize()}: {len(r.boxes)} region(s) marked on the overlay.")
+        if r.status is TaskStatus.OK and r.map_of and r.heatmap is not None:
+            notes.append(f"{r.task.capitalize()}: the heatmap shows the evidence for {r.map_of} (the model's answer).")
         if r.status is TaskStatus.OK and r.map_faithfulness is not None:
             checked = faithfulness_text(r.map_faithfulness, r.map_random_baseline)
             notes.append(f"{r.task.capitalize()}: {method_display_name(r.method)} map {checked}.")

@@ -247,7 +247,12 @@ def _run_task(
         batch = prepare_input(radiograph.pixels, entry.spec)[None]
         started = time.perf_counter()
         if explain:
-            raw, maps, features = explain_with_features(loaded.explainer(method), batch)
+            threshold = described.threshold
+
+            def decided(raw_p: float) -> bool:
+                return decide(entry, raw_p, threshold)[1]
+
+            raw, maps, features = explain_with_features(loaded.explainer(method), batch, decide=decided)
         else:
             (raw, features), maps = predict_with_features(loaded, batch), None
         described.predict_seconds = time.perf_counter() - started
@@ -272,7 +277,7 @@ def _run_task(
     )
     if maps is not None and not (hide_negative and not positive):
         started = time.perf_counter()
-        described.method = method
+        described.method, described.map_of = method, label
         described.heatmap = np.clip(restore_map(maps[0], entry.spec, radiograph.pixels.shape), 0.0, 1.0)
         from xray_desktop.explain.audit import shortcut_warning  # NumPy only: a map on a marker is flagged
 

@@ -149,7 +149,9 @@ def run_batch(
                     inputs = np.stack([item.model_input for item in usable if item.model_input is not None])
                     try:
                         if run_model is not None:
-                            raw, maps, features = explain_with_features(run_model, inputs)
+                            raw, maps, features = explain_with_features(
+                                run_model, inputs, decide=lambda p: decide(entry, p, used_threshold)[1]
+                            )
                         else:
                             raw, features = predict_with_features(loaded, inputs)
                     except Exception as exc:  # the CSV so far stays; the user gets the reason, not a traceback

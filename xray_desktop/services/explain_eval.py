@@ -90,13 +90,20 @@ def evaluate_methods(
     *,
     methods: Sequence[str] = METHODS,
     progress: Progress | None = None,
+    threshold: float | None = None,
 ) -> dict[str, MethodFigures]:
-    """Per-film figures for each method and for the random map."""
+    """Per-film figures for each method and for the random map.
+
+    With `threshold` (on the calibrated probability), each film's maps are those of the class the model
+    decides, as the window, the PDF and `analyze` show them, and the curves follow the probability of that
+    class; without it, the condition's maps and P(condition) on every film.
+    """
     from xray_desktop.explain import audit, faithfulness
     from xray_desktop.explain.cam import CamExplainer
     from xray_desktop.explain.layer_choice import predictor
+    from xray_desktop.services.analyze import decide
 
-    predict = predictor(model)
+    predict_condition = predictor(model)
     layers = entry.cam_layers or None
     explainers = {m: CamExplainer(model, m, layers=layers) for m in methods}
     out = {m: MethodFigures() for m in (*methods, RANDOM)}
@@ -105,9 +112,15 @@ def evaluate_methods(
             progress.check_cancelled()
             progress.update(index, len(films), f"explaining {film.path.name}")
         markers = audit.marker_mask(film.pixels)
+        positive = threshold is None or decide(entry, float(predict_condition(film.image[None])[0]), threshold)[1]
+
+        def predict(batch: np.ndarray, positive: bool = positive) -> np.ndarray:
+            raw = np.asarray(predict_condition(batch))
+            return raw if positive else 1.0 - raw
+
         for method, explainer in explainers.items():
             started = time.perf_counter()
-            _, maps = explainer(film.image[None])
+            _, maps, _ = explainer.explain(film.image[None], decide=lambda _p, positive=positive: positive)
             out[method].seconds.append(time.perf_counter() - started)
             curves = faithfulness.curves(predict, film.image, faithfulness.block_order(maps[0], seed=index))
             _add(

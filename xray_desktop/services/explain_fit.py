@@ -44,6 +44,7 @@ def run_explain_eval(
     choose_layer: bool = False,
     write_card: bool = False,
     progress: Progress | None = None,
+    condition_maps: bool = False,
 ) -> dict[str, Any]:
     """Evaluate the methods on `folder`'s films (or, with `recipe`, on its internal test split under the
     data root `folder`), optionally choosing and saving the CAM layers first and writing the card."""
@@ -71,7 +72,13 @@ def run_explain_eval(
         registry.save()
         report["layer_choice"] = choice.to_json()
     report["cam_layers"] = list(entry.cam_layers)
-    figures = evaluate_methods(model, entry, films, methods=methods, progress=progress)
+    threshold = None if condition_maps else registry.operating_point(entry)[1]
+    report["maps"] = (
+        "the condition's map on every film"
+        if condition_maps
+        else f"the decided class's map, as shown (threshold {threshold:.4f}, {registry.operating_point(entry)[0]})"
+    )
+    figures = evaluate_methods(model, entry, films, methods=methods, progress=progress, threshold=threshold)
     report["methods"] = summarise(figures)
     report["sanity"] = _sanity(sanity_check, model, entry, films[:SANITY_FILMS])
     report["border_occlusion"] = _border_occlusion(registry, loaded, films)
@@ -152,9 +159,10 @@ def render_section(report: dict[str, Any]) -> str:
         "## Explanations (explain-eval)",
         "",
         f"- Data: {report['data']} (n = {report['n']}); CAM layers: {', '.join(report['cam_layers']) or 'default'}",
-        "- Deletion AUC: lower is better (P(condition) falls fast when the most-attributed blocks are replaced "
-        "by a blurred fill); insertion AUC: higher is better; score = 0.5 + (insertion - deletion) / 2, a random "
-        "map scores about 0.5. 95 % CIs by bootstrap over films.",
+        f"- Maps scored: {report.get('maps', 'the condition' + chr(39) + 's map on every film')}",
+        "- Deletion AUC: lower is better (the probability of the map's class falls fast when the most-attributed "
+        "blocks are replaced by a blurred fill); insertion AUC: higher is better; score = 0.5 + (insertion - "
+        "deletion) / 2, a random map scores about 0.5. 95 % CIs by bootstrap over films.",
         "",
         "```",
         format_table(report),

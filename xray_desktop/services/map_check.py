@@ -37,13 +37,21 @@ def check_task_map(
     if result.status is not TaskStatus.OK or result.method is None or result.model_id is None:
         raise UsageError(f"{result.task}: there is no map to check")
     from xray_desktop.explain.faithfulness import check_map
+    from xray_desktop.services.population import explain_with_features
 
     entry = manager.registry.get(result.model_id)
     loaded = manager.load(entry)
     image = prepare_input(radiograph.pixels, entry.spec)
-    _, maps = loaded.explainer(result.method)(image[None])
+    # The map shown is the decided class's (analyze): score that one, on the probability of that class.
+    positive = result.decision is not False
+    _, maps, _ = explain_with_features(loaded.explainer(result.method), image[None], decide=lambda _p: positive)
+
+    def predict(batch: Any) -> Any:
+        raw = loaded.predict_raw(batch)
+        return raw if positive else 1.0 - raw
+
     seed = int(radiograph.sha256[:8], 16) if radiograph.sha256 else 0
-    check = check_map(loaded.predict_raw, image, maps[0], seed=seed, progress=progress)
+    check = check_map(predict, image, maps[0], seed=seed, progress=progress)
     result.map_faithfulness = check.score
     result.map_random_baseline = check.random_score
     return result

@@ -8,7 +8,7 @@ passes is "in"; with no gate fitted and nothing against it, the verdict is "unkn
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -74,14 +74,18 @@ def gate_of(loaded: Any) -> tuple[Any, str | None]:
         return None, str(exc)
 
 
-def explain_with_features(explainer: Any, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+def explain_with_features(
+    explainer: Any, batch: np.ndarray, decide: Callable[[float], bool] | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """(probabilities, maps, penultimate features or None) from the explainer's one pass.
 
-    An explainer without `explain` (another runtime's) gives no features: the verdict then says why.
+    `decide(raw p) -> positive?` asks for each film's map of the class the model decided (see
+    `explain.cam_math.decided_gradients`). An explainer without `explain` (another runtime's) gives the
+    condition's maps and no features: the verdict then says why.
     """
     explain = getattr(explainer, "explain", None)
     if callable(explain):
-        probs, maps, feats = explain(batch)
+        probs, maps, feats = explain(batch, decide=decide)
         return probs, maps, feats
     probs, maps = explainer(batch)
     return probs, maps, None

@@ -43,6 +43,7 @@ _RESULT_FIELDS = (
     "decision",
     "label",
     "method",
+    "map_of",
 )
 
 

@@ -78,6 +78,9 @@ class TaskCard(QFrame):
             answer_layout.setContentsMargins(0, 0, 0, 0)
             answer_layout.addWidget(self.bar)
             answer_layout.addWidget(decision)
+            self.map_of = self._map_of_line(result)
+            if self.map_of is not None:  # part of the answer: an outside verdict hides it with the decision
+                answer_layout.addWidget(self.map_of)
             self.population = PopulationNotice(result, policy or PopulationPolicy(), self.answer)
             layout.addWidget(self.population)
             layout.addWidget(self.answer)
@@ -97,6 +100,20 @@ class TaskCard(QFrame):
             status.setWordWrap(True)
             layout.addWidget(status)
         self.setCursor(Qt.CursorShape.PointingHandCursor)
+
+    @staticmethod
+    def _map_of_line(result: TaskResult) -> QLabel | None:
+        """Which class the map explains: the model's answer (None without a map)."""
+        if not result.map_of or result.heatmap is None:
+            return None
+        label = QLabel(f"Map: evidence for {result.map_of} (the model's answer)")
+        label.setObjectName("mapOf")
+        label.setToolTip(
+            "The map shows what supports the model's answer. On a film called normal it shows the evidence "
+            "for normal, which explains that answer far better than the condition's map does."
+        )
+        label.setWordWrap(True)
+        return label
 
     def _add_map_lines(self, layout: QVBoxLayout, result: TaskResult) -> None:
         """Under the map's answer: its faithfulness when checked, and the marker warning when it fired."""
