@@ -186,6 +186,13 @@ def write_images(folder: Path, count: int) -> None:
         cv2.imwrite(str(folder / f"img{i:04d}.png"), (rng.random((256, 256)) * 255).astype(np.uint8))
 
 
+def _models(registry: Any) -> list[Any]:
+    """Every registered model, or with XRAY_BENCH_MODELS=active only the active ones (a quicker run)."""
+    if os.environ.get("XRAY_BENCH_MODELS") == "active":
+        return [e for e in (registry.active_entry(t) for t in registry.active_models) if e is not None]
+    return list(registry.models)
+
+
 def main() -> dict[str, Any]:
     from xray_desktop.models.registry import Registry
 
@@ -194,7 +201,7 @@ def main() -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="xray-bench-onnx-") as tmp:
         work = Path(tmp)
         write_images(work / "images", BATCH_FILES)
-        models = [measure_model(m.id, work / "images", work) for m in registry.models]
+        models = [measure_model(m.id, work / "images", work) for m in _models(registry)]
         memory = {b: resident_memory(b) for b in BACKENDS}
         cold = cold_start(work / "home")
     result = {

@@ -76,3 +76,26 @@ def test_the_result_names_the_class_its_map_explains(tiny_models_dir, tmp_path: 
     assert result_from_record(result_to_record(normal)).map_of == "Normal"
     hidden = analyze_image(session, negative, manager=manager, tasks="pneumonia", explain=False).results[0]
     assert hidden.heatmap is None and hidden.map_of is None  # no map, so no claim about one
+
+
+def test_checking_a_normal_films_map_scores_it_on_the_probability_of_normal(tiny_models_dir, tmp_path: Path) -> None:
+    from xray_desktop.explain.faithfulness import check_map
+    from xray_desktop.imaging.loader import load_radiograph
+    from xray_desktop.imaging.preprocess import prepare_input
+    from xray_desktop.services.map_check import check_task_map
+
+    manager = default_provider(Registry.load(tiny_models_dir / "registry.json"))
+    session = Session("dr.test", Role.DOCTOR)
+    path, _ = _square_png(tmp_path, "negative.png", square=False)
+    result = analyze_image(session, path, manager=manager, tasks="pneumonia").results[0]
+    radiograph = load_radiograph(path)
+    check_task_map(session, radiograph, result, manager=manager)
+
+    loaded = manager.load(manager.registry.get(result.model_id))
+    image = prepare_input(radiograph.pixels, loaded.entry.spec)
+    _, normal_map, _ = loaded.explainer("gradcam").explain(image[None], decide=lambda _p: False)
+    seed = int(radiograph.sha256[:8], 16)
+    on_normal = check_map(lambda b: 1.0 - loaded.predict_raw(b), image, normal_map[0], seed=seed)
+    on_condition = check_map(loaded.predict_raw, image, normal_map[0], seed=seed)
+    assert result.map_faithfulness == pytest.approx(on_normal.score)
+    assert on_normal.score != pytest.approx(on_condition.score)

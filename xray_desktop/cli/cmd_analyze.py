@@ -196,6 +196,8 @@ def _map_lines(result: Any) -> list[str]:
     from xray_desktop.explain import faithfulness_text
 
     lines = []
+    if result.map_of and result.heatmap is not None:
+        lines.append(f"    map: evidence for {result.map_of} (the model's answer)")
     if result.map_faithfulness is not None:
         lines.append(f"    map: {faithfulness_text(result.map_faithfulness, result.map_random_baseline)}")
     if result.map_warning:

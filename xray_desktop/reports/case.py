@@ -66,6 +66,8 @@ def prepare_case(
         caption = f"{method_display_name(result.method)} — {result.task.capitalize()}"
         if result.probability is not None:
             caption += f" (p = {result.probability:.3f})"
+        if result.map_of:
+            caption += f": evidence for {result.map_of}"
         case.images.append(ReportImage(caption, overlay))
     case.patient_fields, case.patient_note = _dicom_fields(image.dicom, include_patient_data)
     return case
