@@ -118,9 +118,12 @@ def evaluate_methods(
             raw = np.asarray(predict_condition(batch))
             return raw if positive else 1.0 - raw
 
+        def decided(_p: float, positive: bool = positive) -> bool:
+            return positive
+
         for method, explainer in explainers.items():
             started = time.perf_counter()
-            _, maps, _ = explainer.explain(film.image[None], decide=lambda _p, positive=positive: positive)
+            _, maps, _ = explainer.explain(film.image[None], decide=decided)
             out[method].seconds.append(time.perf_counter() - started)
             curves = faithfulness.curves(predict, film.image, faithfulness.block_order(maps[0], seed=index))
             _add(
