@@ -104,6 +104,10 @@ def evaluate_methods(
     from xray_desktop.services.analyze import decide
 
     predict_condition = predictor(model)
+
+    def decided(raw_p: float) -> bool:
+        return threshold is None or decide(entry, raw_p, threshold)[1]
+
     layers = entry.cam_layers or None
     explainers = {m: CamExplainer(model, m, layers=layers) for m in methods}
     out = {m: MethodFigures() for m in (*methods, RANDOM)}
@@ -112,19 +116,13 @@ def evaluate_methods(
             progress.check_cancelled()
             progress.update(index, len(films), f"explaining {film.path.name}")
         markers = audit.marker_mask(film.pixels)
-        positive = threshold is None or decide(entry, float(predict_condition(film.image[None])[0]), threshold)[1]
-
-        def predict(batch: np.ndarray, positive: bool = positive) -> np.ndarray:
-            raw = np.asarray(predict_condition(batch))
-            return raw if positive else 1.0 - raw
-
-        def decided(_p: float, positive: bool = positive) -> bool:
-            return positive
-
+        predict = predict_condition
         for method, explainer in explainers.items():
             started = time.perf_counter()
-            _, maps, _ = explainer.explain(film.image[None], decide=decided)
+            probs, maps, _ = explainer.explain(film.image[None], decide=decided)
             out[method].seconds.append(time.perf_counter() - started)
+            # the decision from the explain pass's own probability: no second forward pass
+            predict = predict_condition if decided(float(probs[0])) else _complement(predict_condition)
             curves = faithfulness.curves(predict, film.image, faithfulness.block_order(maps[0], seed=index))
             _add(
                 out[method],
@@ -141,6 +139,15 @@ def evaluate_methods(
     if progress is not None:
         progress.update(len(films), len(films), "explanations scored")
     return out
+
+
+def _complement(predict: Any) -> Any:
+    """P(negative class) from a P(condition) predictor: the curves of a map of "Normal"."""
+
+    def negative(batch: np.ndarray) -> np.ndarray:
+        return 1.0 - np.asarray(predict(batch))
+
+    return negative
 
 
 def _add(figures: MethodFigures, curves: Any, shares: Any, weight: float = 1.0, first: bool = True) -> None:
