@@ -75,3 +75,35 @@ def test_resume_without_a_previous_run_starts_fresh(tmp_path: Path) -> None:
     _write_toy_dataset(data_root)
     outcome = train(_recipe(tmp_path), data_root, tmp_path / "fresh", resume=True)
     assert [m.epoch for m in outcome.history] == [1, 2, 3]
+
+
+def test_an_epoch_cancelled_part_way_is_not_recorded_and_is_trained_again_on_resume(tmp_path: Path) -> None:
+    """Keras still validates and ends an epoch stopped after its first batch; that partial epoch must not
+    reach the history, `history.csv` or `state.json`, or `--resume` would skip the rest of its films."""
+    from xray_desktop.progress import Progress
+    from xray_desktop.training.trainer import train
+
+    data_root = tmp_path / "data"
+    _write_toy_dataset(data_root)
+    recipe = _recipe(tmp_path)
+    progress = Progress()
+    ended: list[int] = []
+
+    def cancel_after_epoch_one(metrics: object) -> None:
+        ended.append(metrics.epoch)  # type: ignore[attr-defined]
+        progress.cancel()
+
+    run = tmp_path / "run"
+    outcome = train(recipe, data_root, run, progress=progress, on_epoch=cancel_after_epoch_one)
+    assert outcome.cancelled and ended == [1]  # epoch 2 stopped after one of its two batches
+    assert [m.epoch for m in outcome.history] == [1]
+    state = json.loads((run / "state.json").read_text())
+    assert state["epoch"] == 1 and len(state["history"]) == 1
+    rows = (run / "history.csv").read_text().splitlines()
+    assert rows[0].startswith("epoch,") and [r.split(",")[0] for r in rows[1:]] == ["1"]
+
+    seen: list[int] = []
+    resumed = train(recipe, data_root, run, resume=True, on_epoch=lambda m: seen.append(m.epoch))
+    assert seen == [2, 3]  # epoch 2 is trained again, whole
+    assert [m.epoch for m in resumed.history] == [1, 2, 3]
+    assert [r.split(",")[0] for r in (run / "history.csv").read_text().splitlines()[1:]] == ["1", "2", "3"]

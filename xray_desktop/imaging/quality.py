@@ -19,6 +19,7 @@ import numpy as np
 
 from xray_desktop.imaging.modality import modality_problem
 from xray_desktop.radiograph import Radiograph
+from xray_desktop.unit_histogram import unit_histogram
 
 MIN_SIDE = 64  # below this a model input would be mostly interpolation
 MAX_ASPECT = 4.0  # long-leg and panoramic films stay under about 3:1
@@ -115,6 +116,6 @@ def _saturation(colour: np.ndarray | None) -> tuple[float, float]:
 
 
 def _entropy_bits(grey: np.ndarray) -> float:
-    counts, _ = np.histogram(grey, bins=256, range=(0.0, 1.0))
+    counts = unit_histogram(grey, 256)
     probabilities = counts[counts > 0] / counts.sum()
     return float(-(probabilities * np.log2(probabilities)).sum())

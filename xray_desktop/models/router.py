@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 
 from xray_desktop.models.header_npz import header_npz_bytes, read_header_npz, unreadable
+from xray_desktop.unit_histogram import unit_histogram
 
 NOT_RADIOGRAPH = "not_radiograph"
 THUMB = 24  # grey thumbnail side (pixels as features)
@@ -30,7 +31,7 @@ def router_features(pixels: np.ndarray, colour: np.ndarray | None = None) -> np.
     step = max(1, int(max(h, w) // 512))
     small = grey[::step, ::step]
     thumb = cv2.resize(small, (THUMB, THUMB), interpolation=cv2.INTER_AREA).ravel()
-    hist = np.histogram(small, bins=HIST_BINS, range=(0.0, 1.0))[0].astype(np.float32)
+    hist = unit_histogram(small, HIST_BINS).astype(np.float32)
     hist /= max(1.0, hist.sum())
     hog = _orientation_histograms(cv2.resize(small, (HOG_SIDE, HOG_SIDE), interpolation=cv2.INTER_AREA))
     low, high = np.percentile(small, [1.0, 99.0])

@@ -39,7 +39,11 @@ EpochHook = Callable[[EpochMetrics], None]
 
 
 class ProgressCallback(keras.callbacks.Callback):
-    """Per-batch progress and cancellation between batches."""
+    """Per-batch progress and cancellation between batches.
+
+    Keras still ends an epoch that was stopped part-way (validation, `on_epoch_end`); `cut_short`
+    tells the other callbacks so that a partial epoch is never recorded or resumed as a finished one.
+    """
 
     def __init__(self, progress: Progress, epochs: int, steps_per_epoch: int) -> None:
         super().__init__()
@@ -48,9 +52,11 @@ class ProgressCallback(keras.callbacks.Callback):
         self.steps = max(1, steps_per_epoch)
         self.epoch = 0
         self.cancelled = False
+        self.cut_short = False
 
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
         self.epoch = epoch
+        self.cut_short = False
 
     def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
         done = self.epoch * self.steps + batch + 1
@@ -61,23 +67,37 @@ class ProgressCallback(keras.callbacks.Callback):
         self.progress.update(done, self.epochs * self.steps, text)
         if self.progress.cancelled:
             self.cancelled = True
+            self.cut_short = batch + 1 < self.steps
             self.model.stop_training = True
+
+
+def _never() -> bool:
+    return False
 
 
 class EpochHookCallback(keras.callbacks.Callback):
     """Calls `hook(EpochMetrics)` after each epoch and keeps the history for the model card."""
 
-    def __init__(self, epochs: int, hook: EpochHook | None = None, history: list[EpochMetrics] | None = None) -> None:
+    def __init__(
+        self,
+        epochs: int,
+        hook: EpochHook | None = None,
+        history: list[EpochMetrics] | None = None,
+        cut_short: Callable[[], bool] = _never,
+    ) -> None:
         super().__init__()
         self.epochs = epochs
         self.hook = hook
         self.history: list[EpochMetrics] = list(history or [])
+        self.cut_short = cut_short  # true while the current epoch was stopped part-way
         self._start = 0.0
 
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
         self._start = time.monotonic()
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if self.cut_short():
+            return
         logs = logs or {}
         lr = self.model.optimizer.learning_rate
         metrics = EpochMetrics(
@@ -157,9 +177,11 @@ class ResumableRun(keras.callbacks.Callback):
         reduce_lr_patience: int,
         clock: Callable[[], tuple[float, float]],
         history: list[EpochMetrics],
+        cut_short: Callable[[], bool] = _never,
     ) -> None:
         super().__init__()
         self.history = history  # the EpochHookCallback's list (that callback runs first)
+        self.cut_short = cut_short
         self.run_dir = run_dir
         self.state = state
         self.schedule = schedule
@@ -176,6 +198,8 @@ class ResumableRun(keras.callbacks.Callback):
             self.model.optimizer.learning_rate.assign(self.state.learning_rate)
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if self.cut_short():
+            return  # a partial epoch: `--resume` trains this epoch again from the last finished one
         logs = logs or {}
         state = self.state
         val_auc, val_loss = _num(logs.get("val_auc")), _num(logs.get("val_loss"))
@@ -202,6 +226,14 @@ class ResumableRun(keras.callbacks.Callback):
             self.model.stop_training = True
         _save_model(self.model, self.run_dir / "last.keras")  # with optimizer state, for --resume
         state.save(self.run_dir / "state.json")
+        _write_history_csv(self.history, self.run_dir / "history.csv")
+
+
+def _write_history_csv(history: list[EpochMetrics], path: Path) -> None:
+    """The learning curve as a spreadsheet, rewritten whole from the finished epochs (never a partial one)."""
+    names = [f.name for f in fields(EpochMetrics)]
+    rows = [",".join(names)] + [",".join(repr(getattr(m, n)) for n in names) for m in history]
+    atomic_write_text(path, "\n".join(rows) + "\n")
 
 
 def _save_model(model: keras.Model, path: Path) -> None:

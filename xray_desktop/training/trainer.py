@@ -138,7 +138,7 @@ def train(
             )
     checkpoint = run_dir / "best.keras"
     progress_cb = ProgressCallback(progress, regimen.epochs, steps)
-    epoch_cb = EpochHookCallback(regimen.epochs, on_epoch, history)
+    epoch_cb = EpochHookCallback(regimen.epochs, on_epoch, history, cut_short=lambda: progress_cb.cut_short)
     earlier_wall, earlier_cpu = state.seconds, state.cpu_seconds
 
     def clock() -> tuple[float, float]:
@@ -157,13 +157,9 @@ def train(
         reduce_lr_patience=regimen.reduce_lr_patience,
         clock=clock,
         history=epoch_cb.history,
+        cut_short=lambda: progress_cb.cut_short,
     )
-    callbacks = [
-        epoch_cb,
-        run_cb,
-        keras.callbacks.CSVLogger(str(run_dir / "history.csv"), append=bool(state.epoch)),
-        progress_cb,
-    ]
+    callbacks = [epoch_cb, run_cb, progress_cb]
     if state.epoch < regimen.epochs and not state.stopped_early:
         model.fit(
             train_ds,
