@@ -30,3 +30,28 @@ def test_identical_maps_fail_the_bound_and_constant_maps_share_nothing():
     heat = np.random.default_rng(0).random((8, 8))
     assert spearman(heat, heat) > SPEARMAN_BOUND
     assert spearman(heat, np.zeros((8, 8))) == 0.0
+
+
+def test_an_ensembles_randomised_layers_include_every_members_last_convolution():
+    """Randomising only the last member's convolution would leave the other members' maps in the joined CAM
+    layer untouched; every member's last convolution and the head are randomised, the fixed resizes are not."""
+    import keras
+
+    from xray_desktop.explain.graph import flat_layers
+    from xray_desktop.training.backbones import build_model
+    from xray_desktop.training.ensemble import CAM_LAYER, build_ensemble
+
+    members = []
+    for size, seed in ((48, 1), (64, 2)):
+        keras.utils.set_random_seed(seed)
+        members.append(build_model("small_cnn", (size, size), 1, seed=seed))
+    ensemble = build_ensemble(members)
+    paths = top_layers(ensemble, CAM_LAYER)
+    flat = flat_layers(ensemble)
+    for member in {path[0] for path, _ in flat if len(path) > 1}:
+        convs = [path for path, layer in flat if path[0] == member and isinstance(layer, keras.layers.Conv2D)]
+        assert convs[-1] in paths and convs[0] not in paths, member
+    top_level = [path for path in paths if len(path) == 1]
+    assert top_level == [("probability",)]  # the head; not the fixed resize matrices (member0_input_w, ...)
+    copy = randomised_copy(ensemble, paths, seed=5)
+    assert copy.predict(np.zeros((1, 64, 64, 1), np.float32), verbose=0).shape == (1, 1)

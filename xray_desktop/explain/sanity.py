@@ -65,9 +65,30 @@ def top_layers(model: Any, cam_layer: str | None = None) -> list[tuple[str, ...]
     target = resolve_layer(model, cam_layer) if cam_layer else find_target_layer(model)
     index = next(i for i, (path, _) in enumerate(flat) if path == target)
     convs = [i for i, (_, layer) in enumerate(flat[: index + 1]) if _is_conv(layer)]
+    members = {flat[i][0][0] for i in convs if len(flat[i][0]) > 1}
+    if len(members) >= 2 and len(target) == 1:
+        return _ensemble_top_layers(flat, convs, index, members)
     start = convs[-1] if convs else index + 1
     top = [path for path, layer in flat[start:] if layer.weights]
     return top or [path for path, layer in flat if layer.weights][-1:]
+
+
+def _ensemble_top_layers(
+    flat: list[tuple[tuple[str, ...], Any]], convs: list[int], index: int, members: set[str]
+) -> list[tuple[str, ...]]:
+    """An ensemble's CAM layer joins every member's last feature map: each member's last convolution (and what
+    follows it inside the member) is randomised, then the head. Randomising only the last member's, as the
+    single-model rule would, leaves the other members' maps intact and the test could not fail for the right
+    reason. The fixed resize matrices between members and join are not learnt weights and stay."""
+    starts = {m: max(i for i in convs if flat[i][0][0] == m) for m in members}
+    top = []
+    for i, (path, layer) in enumerate(flat):
+        if not layer.weights:
+            continue
+        inside = len(path) > 1 and path[0] in starts
+        if (inside and i >= starts[path[0]]) or (not inside and i > index):
+            top.append(path)
+    return top
 
 
 def _is_conv(layer: Any) -> bool:

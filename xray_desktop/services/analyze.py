@@ -23,6 +23,7 @@ from xray_desktop.progress import Progress
 from xray_desktop.radiograph import Radiograph
 from xray_desktop.results import AnalysisResult, TaskResult, TaskStatus
 from xray_desktop.security.permissions import Permission
+from xray_desktop.services.map_sanity import sanity_warning
 from xray_desktop.services.population import explain_with_features, gate_of, predict_with_features, verdict
 from xray_desktop.services.routing import UNKNOWN_BODY_PART_WARNING, Routing, no_model_note, route, router_of
 from xray_desktop.services.session import Session
@@ -281,7 +282,11 @@ def _run_task(
         described.heatmap = np.clip(restore_map(maps[0], entry.spec, radiograph.pixels.shape), 0.0, 1.0)
         from xray_desktop.explain.audit import shortcut_warning  # NumPy only: a map on a marker is flagged
 
-        described.map_warning = shortcut_warning(described.heatmap, radiograph.pixels)
+        warnings = [
+            shortcut_warning(described.heatmap, radiograph.pixels),
+            sanity_warning(manager.registry, entry, method),
+        ]
+        described.map_warning = "; ".join(w for w in warnings if w) or None
         if task in BOX_TASKS:
             from xray_desktop.explain.overlay import attention_boxes
 
