@@ -29,10 +29,10 @@ def sanity_warning(registry: Registry, entry: ModelEntry, method: str) -> str | 
     if not isinstance(result, dict) or result.get("passed", True):
         return None
     name = METHOD_NAMES.get(method, method)
+    rho = float(result.get("mean_spearman", float("nan")))
     return (
-        f"{name} failed the weight-randomisation check on this model (maps of the model and of a copy with its "
-        f"top layers scrambled correlate at {float(result.get('mean_spearman', float('nan'))):.2f}, bound "
-        f"{result.get('bound', 0.5)}): this map shows little of what the model learnt; prefer Grad-CAM"
+        f"{name} failed the weight-randomisation check on this model (ρ {rho:.2f} with its top layers scrambled, "
+        f"bound {result.get('bound', 0.5)}): the map shows little of what the model learnt; prefer Grad-CAM"
     )
 
 

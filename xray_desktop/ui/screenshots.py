@@ -28,6 +28,8 @@ class Shot:
     reveal: bool = False
     plain: bool = False  # opened from a copy outside the samples, so it names no body part (the Auto warning)
     check_map: bool = False  # press "Check this map" and wait for its faithfulness line
+    method: str = "gradcam"  # the map method chosen in the view preferences
+    results_end: bool = False  # scroll the result cards to the last one (its warnings)
 
 
 SHOTS: tuple[Shot, ...] = (
@@ -40,6 +42,7 @@ SHOTS: tuple[Shot, ...] = (
     Shot("teaching_revealed.png", "chest/NORMAL__IM-0441-0001.jpeg", teaching=True, reveal=True),
     Shot("map_faithfulness.png", "chest/PNEUMONIA__person1177_virus_1999.jpeg", check_map=True),
     Shot("map_marker_warning.png", "chest/NORMAL__IM-0441-0001.jpeg", check_map=True),
+    Shot("map_sanity_warning.png", "chest/NORMAL__NORMAL2-IM-0468-0001.jpeg", method="layercam", results_end=True),
 )
 
 
@@ -61,6 +64,7 @@ def capture_all(out_dir: Path, shots: Sequence[Shot] = SHOTS, timeout_s: float =
         for shot in shots:
             prefs = Preferences(Path(scratch) / f"{shot.name}.ini")
             prefs.theme = shot.theme
+            prefs.method = shot.method
             window = MainWindow(session, engine=engine, preferences=prefs, teaching=shot.teaching)
             window.error_sink = lambda title, exc: print(f"screenshots: {title}: {exc}", file=sys.stderr)
             window.resize(*SCREENSHOT_SIZE)
@@ -79,6 +83,10 @@ def capture_all(out_dir: Path, shots: Sequence[Shot] = SHOTS, timeout_s: float =
                 window.check_map()
                 wait_until_idle(window, timeout_s)
             QApplication.processEvents()
+            if shot.results_end:
+                bar = window.results.cards_scroll.verticalScrollBar()
+                bar.setValue(bar.maximum())
+                QApplication.processEvents()
             written.append(save_screenshot(window, out_dir / shot.name))
             window.close()
             window.deleteLater()
