@@ -16,7 +16,7 @@ def unit_histogram(values: np.ndarray, bins: int) -> np.ndarray:
     if bins <= 0 or bins & (bins - 1):
         raise ValueError(f"bins must be a power of two, got {bins}")
     flat = np.asarray(values, dtype=np.float32).ravel()
-    if flat.size and not (0.0 <= flat.min() and flat.max() <= 1.0):  # NaN fails both comparisons
+    if flat.size and not (flat.min() >= 0.0 and flat.max() <= 1.0):  # NaN fails both comparisons
         flat = flat[(flat >= 0.0) & (flat <= 1.0)]
     index = (flat * np.float32(bins)).astype(np.intp)
     np.minimum(index, bins - 1, out=index)

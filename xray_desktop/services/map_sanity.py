@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from xray_desktop.cam_methods import METHOD_NAMES
 from xray_desktop.models.registry import ModelEntry, Registry
@@ -37,7 +38,7 @@ def sanity_warning(registry: Registry, entry: ModelEntry, method: str) -> str | 
 
 
 @lru_cache(maxsize=16)
-def _sanity_results(path: Path, stamp: int) -> dict:
+def _sanity_results(path: Path, stamp: int) -> dict[str, Any]:
     """The card's `explanations.sanity` ({} when unreadable); `stamp` (mtime) re-reads a rewritten card."""
     try:
         card = json.loads(path.read_text(encoding="utf-8"))
