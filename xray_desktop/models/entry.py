@@ -42,6 +42,7 @@ _OPTIONAL_OBJECTS: dict[str, type] = {
     "population_check": dict,
     "cam_layers": list,
     "onnx": dict,
+    "map_sanity": dict,
 }
 
 
@@ -72,6 +73,9 @@ class ModelEntry:
     population_check: dict[str, Any] = field(default_factory=dict)  # fitted feature gate {file, sha256, ...}
     cam_layers: list[str] = field(default_factory=list)  # CAM target layers chosen by measurement, first = default
     onnx: dict[str, Any] = field(default_factory=dict)  # exported inference graph {file, sha256, ...}
+    # explain-eval's weight-randomisation check per map method {method: {mean_spearman, bound, passed, n}}: kept
+    # in the entry (not only on the card) so that a model imported as a package still warns about a failed method
+    map_sanity: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)  # unknown keys, kept so a newer writer loses nothing
 
     @property

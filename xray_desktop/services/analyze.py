@@ -284,7 +284,7 @@ def _run_task(
 
         warnings = [
             shortcut_warning(described.heatmap, radiograph.pixels),
-            sanity_warning(manager.registry, entry, method),
+            sanity_warning(entry, method),
         ]
         described.map_warning = "; ".join(w for w in warnings if w) or None
         if task in BOX_TASKS:

@@ -29,6 +29,7 @@ from xray_desktop.models.registry import ModelEntry
 from xray_desktop.progress import Cancelled, Progress
 from xray_desktop.security.permissions import Permission
 from xray_desktop.services.analyze import decide, plausibility_reasons
+from xray_desktop.services.map_sanity import sanity_warning
 from xray_desktop.services.population import explain_with_features, gate_of, predict_with_features, verdict
 from xray_desktop.services.routing import router_of
 from xray_desktop.services.session import Session
@@ -77,7 +78,7 @@ class _Loaded:
     model_input: np.ndarray | None
     pixels: np.ndarray | None  # kept only when heatmaps are written
     error: str | None
-    warnings: str = ""  # plausibility reasons ("; "-joined): the row is computed but flagged
+    warnings: str = ""  # plausibility reasons ("; "-joined): the row is computed but flagged (map warnings join them)
     implausible: list[str] = field(default_factory=list)  # plausibility reasons (for the population verdict)
     router_answer: Any = None  # the body-part router's answer when the file names no body part
     dicom: Any = None  # DicomMetadata of a DICOM file (age, view, body part, modality for the verdict)
@@ -180,6 +181,14 @@ def run_batch(
                         )
                         summary.positives += int(positive)
                         summary.outside += int(population == "outside")
+                        found = [item.warnings]
+                        if maps is not None and heat_dir is not None:
+                            shown = _write_overlay(
+                                heat_dir, root, item, maps[index], entry, task, colormap, alpha, names
+                            )
+                            summary.heatmaps += 1
+                            found += map_warnings(shown, item, entry, method)
+                        warnings = "; ".join(w for w in found if w)
                         writer.writerow(
                             [
                                 str(item.path),
@@ -192,12 +201,9 @@ def run_batch(
                                 population,
                                 reason,
                                 "",
-                                item.warnings,
+                                warnings,
                             ]
                         )
-                        if maps is not None and heat_dir is not None:
-                            _write_overlay(heat_dir, root, item, maps[index], entry, task, colormap, alpha, names)
-                            summary.heatmaps += 1
                     summary.processed += 1
                 handle.flush()
                 summary.seconds = time.perf_counter() - started
@@ -323,12 +329,13 @@ def _write_overlay(
     cmap: str,
     alpha: float,
     names: UniqueNames,
-) -> None:
+) -> np.ndarray:
+    """Write the overlay PNG; return the map at the film's resolution (for its warnings)."""
     from xray_desktop.atomic import atomic_write_bytes
     from xray_desktop.explain.overlay import encode_png, render_overlay
 
     assert item.pixels is not None
-    heatmap = np.clip(restore_map(model_map, entry.spec, item.pixels.shape), 0.0, 1.0)
+    heatmap: np.ndarray = np.clip(restore_map(model_map, entry.spec, item.pixels.shape), 0.0, 1.0)
     relative = item.path.relative_to(root).with_suffix("")
     name = names.claim("__".join(relative.parts) + f"__{task}")
     target = folder / name
@@ -336,3 +343,14 @@ def _write_overlay(
         atomic_write_bytes(target, encode_png(render_overlay(item.pixels, heatmap, cmap, alpha)))
     except OSError as exc:
         raise InputError(f"{target}: cannot write the heatmap ({exc.strerror or exc})") from None
+    return heatmap
+
+
+def map_warnings(heatmap: np.ndarray, item: _Loaded, entry: ModelEntry, method: str) -> list[str]:
+    """The same map warnings as the window and `analyze`: a map on a marker or border, a method that failed
+    the weight-randomisation check on this model."""
+    from xray_desktop.explain.audit import shortcut_warning
+
+    assert item.pixels is not None
+    found = (shortcut_warning(heatmap, item.pixels), sanity_warning(entry, method))
+    return [w for w in found if w]

@@ -125,11 +125,21 @@ def _sanity(check: Any, model: Any, entry: ModelEntry, films: Sequence[Film], me
     return {m: check(model, images, layers=entry.cam_layers or None, method=m).to_json() for m in methods}
 
 
+def sanity_verdicts(sanity: dict[str, Any]) -> dict[str, Any]:
+    """The registry's `map_sanity` from a report's `sanity`: each method's figure and verdict, no layer list."""
+    keys = ("mean_spearman", "bound", "passed", "n")
+    return {method: {k: result[k] for k in keys if k in result} for method, result in sanity.items()}
+
+
 def write_card_figures(registry: Registry, entry: ModelEntry, report: dict[str, Any]) -> dict[str, str]:
-    """Put the figures into the card's JSON (`explanations`) and markdown (one replaced section)."""
+    """Put the figures into the card's JSON (`explanations`) and markdown (one replaced section), and the
+    sanity verdicts into the registry entry, which travels in a model package (the card's JSON does not)."""
     md_path = registry.card_path(entry)
     if md_path is None:
         raise InputError(f"model {entry.id!r} has no card to write the figures on")
+    if isinstance(report.get("sanity"), dict):
+        entry.map_sanity = sanity_verdicts(report["sanity"])
+        registry.save()
     json_path = md_path.with_suffix(".json")
     written: dict[str, str] = {}
     if json_path.is_file():
