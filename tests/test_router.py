@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import Image
 from population_support import ADULT, KNEES, PAEDIATRIC, dicom_copy, generated, shipped_registry
 
 from xray_desktop.imaging.loader import load_radiograph
 from xray_desktop.models.manager import ModelManager
-from xray_desktop.models.router import NOT_RADIOGRAPH
+from xray_desktop.models.router import ADULT as ADULT_GROUP
+from xray_desktop.models.router import CHILD, NOT_RADIOGRAPH, BodyPartRouter, RouterVerdict
 from xray_desktop.results import TaskStatus
 from xray_desktop.security.permissions import Role
 from xray_desktop.services.analyze import analyze_image, analyze_radiograph
 from xray_desktop.services.providers import default_provider
+from xray_desktop.services.routing import age_group_reason
 from xray_desktop.services.session import Session
 from xray_desktop.training.negatives import KINDS
 
@@ -91,3 +95,48 @@ def test_router_figures_are_recorded_with_it() -> None:
     record = shipped_registry().router
     assert record["metrics"]["heldout"]["accuracy"] >= 0.98 and record["metrics"]["data"]
     assert Path(shipped_registry().models_dir / record["file"]).is_file()
+
+
+def test_the_age_group_head_tells_childrens_chest_films_from_adults_and_only_for_chest(manager) -> None:
+    router, _ = manager.router()
+    assert router.age is not None
+    for path in PAEDIATRIC:
+        r = load_radiograph(path)
+        answer = router.classify(r.pixels, r.colour)
+        assert answer.age_group == CHILD and answer.age_confidence >= router.age.min_confidence, path.name
+    adults = [router.classify(r.pixels, r.colour) for r in map(load_radiograph, ADULT)]
+    assert all(a.age_group in (ADULT_GROUP, None) for a in adults)  # below its confidence it stays silent
+    assert sum(a.age_group == ADULT_GROUP for a in adults) >= len(adults) - 1
+    knee = load_radiograph(KNEES[0])
+    assert router.classify(knee.pixels, knee.colour).age_group is None  # the head speaks on chest films only
+    figures = shipped_registry().router["age_group"]["validation"]
+    assert figures["children_called_adult"] <= 0.01 and figures["adults_called_child"] <= 0.01
+
+
+def test_an_age_head_survives_the_file_round_trip_and_a_router_without_one_still_loads(manager, tmp_path) -> None:
+    router, _ = manager.router()
+    with_age, without = tmp_path / "with.npz", tmp_path / "without.npz"
+    with_age.write_bytes(router.to_bytes())
+    loaded = BodyPartRouter.from_file(with_age)
+    assert loaded.age is not None and np.array_equal(loaded.age.weights, router.age.weights)
+    assert loaded.age.bias == router.age.bias and loaded.age.min_confidence == router.age.min_confidence
+    without.write_bytes(replace(router, age=None).to_bytes())
+    old = BodyPartRouter.from_file(without)
+    r = load_radiograph(PAEDIATRIC[0])
+    assert old.age is None and old.classify(r.pixels, r.colour).age_group is None
+
+
+@pytest.mark.parametrize(
+    ("group", "ages", "expected"),
+    [
+        (CHILD, [18, 100], "looks like a child's chest film (age-group check, 97%); trained on ages 18–100"),
+        (ADULT_GROUP, [1, 5], "looks like an adult's chest film (age-group check, 97%); trained on ages 1–5"),
+        (CHILD, [1, 5], None),
+        (ADULT_GROUP, [18, 100], None),
+        (None, [18, 100], None),  # not confident: no reason
+        (CHILD, None, None),  # a card with no age range
+    ],
+)
+def test_the_age_group_gives_a_reason_only_where_the_cards_ages_exclude_it(group, ages, expected) -> None:
+    answer = RouterVerdict("chest", "chest", 0.99, {}, group, 0.97)
+    assert age_group_reason(answer, {"age_years": ages} if ages else {}) == expected

@@ -52,7 +52,8 @@ def test_an_adult_film_is_outside_for_the_paediatric_model_and_its_answer_collap
     notice = pneumonia.population
     assert notice.objectName() == "populationOutside"
     assert OUTSIDE_TITLE in notice.title.text()
-    assert "Unlike the training films: distance" in notice.reason.text()
+    assert "unlike the training films: distance" in notice.reason.text()
+    assert notice.reason.text().startswith("Looks like an adult's chest film (age-group check, ")
     assert pneumonia.answer.isHidden() and not notice.show_button.isHidden()
     assert window.analysis.map_task == "cardiomegaly"  # the map of a model that knows the film comes first
     assert not window.results.map_allowed("pneumonia")

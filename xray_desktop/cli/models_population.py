@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from xray_desktop.errors import EXIT_OK
+from xray_desktop.errors import EXIT_OK, InputError
 
 
 def add_population_actions(actions: argparse._SubParsersAction) -> None:
@@ -23,6 +23,11 @@ def add_population_actions(actions: argparse._SubParsersAction) -> None:
     fit.set_defaults(func=run_fit)
     router = actions.add_parser("fit-router", help="fit the body-part router on the data root and register it")
     router.add_argument("--data-root", default=None, help="data root (default ../shared/data)")
+    router.add_argument(
+        "--age-only",
+        action="store_true",
+        help="keep the registered body-part weights and fit only the chest age-group head",
+    )
     router.set_defaults(func=run_fit_router)
 
 
@@ -44,11 +49,21 @@ def run_fit(args: argparse.Namespace) -> int:
 
 def run_fit_router(args: argparse.Namespace) -> int:
     from xray_desktop.models.registry import Registry
+    from xray_desktop.models.router import BodyPartRouter
     from xray_desktop.training.data_plan import default_data_root
-    from xray_desktop.training.router_fit import build_router, install_router
+    from xray_desktop.training.router_fit import build_router, fit_age_head, install_router
 
     root = Path(args.data_root) if args.data_root else default_data_root()
-    router, metrics = build_router(root)
-    print(json.dumps(install_router(router, Registry.load()), indent=2))
-    print(json.dumps(metrics["errors"], indent=2))
+    registry = Registry.load()
+    if args.age_only:
+        if not registry.router:
+            raise InputError("no body-part router is registered: run `models fit-router` without --age-only")
+        router = BodyPartRouter.from_file(registry.models_dir / registry.router["file"], registry.router["sha256"])
+        errors: list = []
+    else:
+        router, metrics = build_router(root)
+        errors = metrics["errors"]
+    fit_age_head(router, root)
+    print(json.dumps(install_router(router, registry), indent=2))
+    print(json.dumps(errors, indent=2))
     return EXIT_OK

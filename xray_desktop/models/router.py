@@ -85,6 +85,28 @@ class RouterVerdict:
     best: str  # the most probable class, even when not confident
     confidence: float  # probability of `best`
     probabilities: dict[str, float] = field(default_factory=dict)
+    age_group: str | None = None  # chest films only: CHILD | ADULT when the age-group head is confident
+    age_confidence: float = 0.0  # probability of `age_group` (or of the likelier group when not confident)
+
+
+CHILD, ADULT = "child", "adult"
+
+
+@dataclass
+class AgeGroupHead:
+    """Chest films: a child's or an adult's? One logistic unit on the router's standardised features.
+
+    Fitted on the paediatric (1-5 years) and adult (NIH) training films, it tells the population check that a
+    film without DICOM age is a child's or an adult's. It learnt two sources as much as two ages, so its
+    answer is worded as "looks like", and it only speaks when confident.
+    """
+
+    weights: np.ndarray  # (n_features,)
+    bias: float
+    min_confidence: float = 0.9
+
+    def p_child(self, standardised: np.ndarray) -> np.ndarray:
+        return np.asarray(1.0 / (1.0 + np.exp(-(np.atleast_2d(standardised) @ self.weights + self.bias))))
 
 
 @dataclass
@@ -98,29 +120,43 @@ class BodyPartRouter:
     bias: np.ndarray  # (n_classes,)
     min_confidence: float = 0.8
     info: dict[str, Any] = field(default_factory=dict)
+    age: AgeGroupHead | None = None  # absent in routers fitted before it existed
+
+    def standardise(self, features: np.ndarray) -> np.ndarray:
+        return np.asarray((np.atleast_2d(features) - self.mean) / self.std)
 
     def probabilities(self, features: np.ndarray) -> np.ndarray:
-        x = (np.atleast_2d(features) - self.mean) / self.std
-        logits = x @ self.weights.T + self.bias
+        logits = self.standardise(features) @ self.weights.T + self.bias
         logits -= logits.max(axis=1, keepdims=True)
         p = np.exp(logits)
         return np.asarray(p / p.sum(axis=1, keepdims=True))
 
     def classify(self, pixels: np.ndarray, colour: np.ndarray | None = None) -> RouterVerdict:
-        p = self.probabilities(router_features(pixels, colour))[0]
+        features = router_features(pixels, colour)
+        p = self.probabilities(features)[0]
         best = int(p.argmax())
         confidence = float(p[best])
         name = self.classes[best]
-        return RouterVerdict(
+        verdict = RouterVerdict(
             name if confidence >= self.min_confidence else None,
             name,
             confidence,
             {c: round(float(v), 4) for c, v in zip(self.classes, p, strict=True)},
         )
+        if self.age is not None and verdict.part == "chest":
+            child = float(self.age.p_child(self.standardise(features))[0])
+            group, share = (CHILD, child) if child >= 0.5 else (ADULT, 1.0 - child)
+            verdict.age_group = group if share >= self.age.min_confidence else None
+            verdict.age_confidence = share
+        return verdict
 
     def to_bytes(self) -> bytes:
         header = {"classes": list(self.classes), "min_confidence": self.min_confidence, "info": self.info}
         arrays = {"mean": self.mean, "std": self.std, "weights": self.weights, "bias": self.bias}
+        if self.age is not None:
+            header["age_min_confidence"] = self.age.min_confidence
+            arrays["age_weights"] = self.age.weights
+            arrays["age_bias"] = np.array([self.age.bias])
         return header_npz_bytes(header, arrays)
 
     @classmethod
@@ -133,6 +169,11 @@ class BodyPartRouter:
         path = Path(path)
         header, arrays = read_header_npz(path, sha256, "body-part router")
         try:
+            age = (
+                AgeGroupHead(arrays["age_weights"], float(arrays["age_bias"][0]), float(header["age_min_confidence"]))
+                if "age_weights" in arrays
+                else None
+            )
             return cls(
                 tuple(header["classes"]),
                 arrays["mean"],
@@ -141,6 +182,7 @@ class BodyPartRouter:
                 arrays["bias"],
                 float(header["min_confidence"]),
                 header.get("info", {}),
+                age,
             )
         except Exception as exc:  # a missing field or array: unusable
             raise unreadable(path, "body-part router", exc) from None

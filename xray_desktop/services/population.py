@@ -34,15 +34,19 @@ def verdict(
 
     `dicom` is the film's DicomMetadata (None for PNG/JPEG); `features` is the film's penultimate embedding (d,) from the prediction's own forward pass; `gate`
     the model's PopulationGate or None; `gate_problem` why a registered gate could not be used;
-    `router_answer` the body-part router's RouterVerdict on the film (when the file names no body part).
+    `router_answer` the body-part router's RouterVerdict on the film (when the file names no body part); its
+    age-group answer counts only where the header gives no age (a header's age is the patient's, not a guess).
     """
-    from xray_desktop.services.routing import router_reason
+    from xray_desktop.services.routing import age_group_reason, router_reason
 
     reasons = [f"not a radiograph: {r}" for r in plausibility_reasons]
     reasons += metadata_reasons(dicom, entry.population, entry.task)
     routed = router_reason(router_answer, entry.task)
     if routed and not plausibility_reasons:
         reasons.append(routed)
+    aged = age_group_reason(router_answer, entry.population) if not getattr(dicom, "patient_age", "") else None
+    if aged and not routed and not plausibility_reasons:
+        reasons.append(aged)
     gate_note = ""
     if gate is not None and features is not None:
         outside, ratio = gate.is_outside(np.asarray(features).reshape(1, -1))

@@ -7,14 +7,16 @@ cannot place (or calls "not a radiograph") runs nothing, with the reason and how
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from xray_desktop.models.router import NOT_RADIOGRAPH, BodyPartRouter, RouterVerdict
+from xray_desktop.models.router import ADULT, CHILD, NOT_RADIOGRAPH, BodyPartRouter, RouterVerdict
 from xray_desktop.radiograph import Radiograph
 from xray_desktop.tasks import BODY_PART_ALIASES, BODY_PARTS, TASKS, tasks_of_body_part
 
 CHOOSE = "choose the body part (or a task) to run a model anyway"
+ADULT_AGE = 18  # years: the age ranges on the cards split here (children 1–5, adults 18–100)
 UNKNOWN_BODY_PART_WARNING = (
     "body part unknown (no DICOM Body Part Examined): every task's model was run, and a model only means "
     "something on its own body part (a knee model on a chest film says nothing); choose the body part or task"
@@ -80,6 +82,23 @@ def router_reason(answer: RouterVerdict | None, task: str) -> str | None:
     if answer.part == NOT_RADIOGRAPH:
         return f"does not look like a chest, knee or limb radiograph (body-part router, {share})"
     return f"looks like a {answer.part} film (body-part router, {share}); this model reads {expected} films"
+
+
+def age_group_reason(answer: RouterVerdict | None, population: Mapping[str, Any]) -> str | None:
+    """ "looks like a child's chest film (age-group check, 99 %); trained on ages 18–100", when the router's
+    age-group head is confident and the card's age range excludes that group (a film with no DICOM age)."""
+    span = population.get("age_years")
+    if answer is None or answer.age_group is None or not (isinstance(span, list | tuple) and len(span) == 2):
+        return None
+    low, high = float(span[0]), float(span[1])
+    excluded = (answer.age_group == CHILD and low >= ADULT_AGE) or (answer.age_group == ADULT and high < ADULT_AGE)
+    if not excluded:
+        return None
+    who = "a child's" if answer.age_group == CHILD else "an adult's"
+    return (
+        f"looks like {who} chest film (age-group check, {answer.age_confidence:.0%}); "
+        f"trained on ages {span[0]:g}–{span[1]:g}"
+    )
 
 
 def router_of(manager: Any) -> tuple[BodyPartRouter | None, str | None]:

@@ -15,12 +15,12 @@ from typing import Any
 
 import numpy as np
 
-from xray_desktop.models.router import NOT_RADIOGRAPH, BodyPartRouter, router_features
+from xray_desktop.models.router import ADULT, CHILD, NOT_RADIOGRAPH, AgeGroupHead, BodyPartRouter, router_features
 from xray_desktop.progress import Progress
 from xray_desktop.training import negatives
 
 CLASSES = ("chest", "knee", NOT_RADIOGRAPH)
-ROUTER_FILE = "router-bodypart-v1.npz"
+ROUTER_FILE = "router-bodypart-v2.npz"  # v2: the chest age-group head
 PER_SOURCE = 1200  # training films per source folder: enough for a linear model, minutes on 2 cores
 
 
@@ -150,6 +150,63 @@ def build_router(data_root: Path, progress: Progress | None = None) -> tuple[Bod
     return router, metrics
 
 
+AGE_RECIPES = {CHILD: "pneumonia_resnet_small_224.toml", ADULT: "cardiomegaly_small_cnn_128_v2.toml"}
+AGE_MIN_CONFIDENCE = 0.9  # margin: on validation, 0.5 already separates the two groups but for 1 %
+
+
+def age_paths(data_root: Path, split: str) -> dict[str, list[Path]]:
+    """{CHILD: the paediatric recipe's films, ADULT: the adult NIH recipe's films} of one split of their plans."""
+    from xray_desktop.paths import install_root
+    from xray_desktop.training.data_plan import plan_data
+    from xray_desktop.training.recipes import load_recipe
+
+    recipes = install_root() / "training" / "recipes"
+    return {
+        group: [s.path for s in getattr(plan_data(load_recipe(recipes / name), data_root).split, split)]
+        for group, name in AGE_RECIPES.items()
+    }
+
+
+def fit_age_head(router: BodyPartRouter, data_root: Path, progress: Progress | None = None) -> dict[str, Any]:
+    """Fit the chest age-group head on the two chest recipes' training films (their validation films measure it;
+    their internal tests stay untouched), set it on `router` and return its held-out figures."""
+    from sklearn.linear_model import LogisticRegression
+
+    from xray_desktop.imaging.loader import load_radiograph
+
+    def features(paths: dict[str, list[Path]]) -> tuple[np.ndarray, np.ndarray]:
+        rows, labels = [], []
+        for group, films in paths.items():
+            for path in films:
+                r = load_radiograph(path)
+                rows.append(router_features(r.pixels, r.colour))
+                labels.append(int(group == CHILD))
+                if progress is not None and len(rows) % 200 == 0:
+                    progress.update(len(rows), 0, "age-group features")
+        return router.standardise(np.stack(rows)), np.array(labels)
+
+    x, y = features(age_paths(Path(data_root), "train"))
+    model = LogisticRegression(C=0.1, max_iter=3000).fit(x, y)
+    router.age = AgeGroupHead(model.coef_[0].astype(np.float32), float(model.intercept_[0]), AGE_MIN_CONFIDENCE)
+    vx, vy = features(age_paths(Path(data_root), "validation"))
+    p_child = router.age.p_child(vx)
+    figures = {
+        "trained_on": {CHILD: int(y.sum()), ADULT: int((1 - y).sum())},
+        "validation": {
+            "children_called_child": round(float((p_child[vy == 1] >= AGE_MIN_CONFIDENCE).mean()), 4),
+            "children_called_adult": round(float((1 - p_child[vy == 1] >= AGE_MIN_CONFIDENCE).mean()), 4),
+            "adults_called_adult": round(float((1 - p_child[vy == 0] >= AGE_MIN_CONFIDENCE).mean()), 4),
+            "adults_called_child": round(float((p_child[vy == 0] >= AGE_MIN_CONFIDENCE).mean()), 4),
+            "n": {CHILD: int(vy.sum()), ADULT: int((1 - vy).sum())},
+        },
+        "data": f"training and validation splits of {AGE_RECIPES[CHILD]} (children 1-5 years, Guangzhou) and "
+        f"{AGE_RECIPES[ADULT]} (adults, NIH); their internal tests untouched",
+        "min_confidence": AGE_MIN_CONFIDENCE,
+    }
+    router.info["age_group"] = figures
+    return figures
+
+
 def install_router(router: BodyPartRouter, registry: Any) -> dict[str, Any]:
     """Write the router file beside the models and record it (with its sha256) in the registry."""
     from xray_desktop.atomic import atomic_open
@@ -169,5 +226,7 @@ def install_router(router: BodyPartRouter, registry: Any) -> dict[str, Any]:
             "data": router.info["heldout_data"],
         },
     }
+    if router.age is not None:
+        registry.router["age_group"] = router.info.get("age_group", {})
     registry.save()
     return registry.router
