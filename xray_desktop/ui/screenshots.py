@@ -42,7 +42,7 @@ SHOTS: tuple[Shot, ...] = (
     Shot("teaching_revealed.png", "chest/NORMAL__IM-0441-0001.jpeg", teaching=True, reveal=True),
     Shot("map_faithfulness.png", "chest/PNEUMONIA__person1177_virus_1999.jpeg", check_map=True),
     Shot("map_marker_warning.png", "chest/NORMAL__IM-0441-0001.jpeg", check_map=True),
-    Shot("map_sanity_warning.png", "chest/NORMAL__NORMAL2-IM-0468-0001.jpeg", method="layercam", results_end=True),
+    Shot("map_sanity_warning.png", "unlabeled_chest/00000002_000.png", method="layercam", results_end=True),
 )
 
 
