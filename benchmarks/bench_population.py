@@ -150,8 +150,21 @@ def age_heldout(group: str) -> list[Path]:
     return sorted(age_paths(DATA, "validation")[group] + age_paths(DATA, "test")[group])
 
 
-def main() -> dict[str, Any]:
+def other_age(judge: Judge, own: dict[str, Any], films: list[Path], data: str) -> dict[str, Any]:
+    """Films of the other age group through `judge`'s model: the gate's AUROC against its own films, and the
+    share the full verdict flags."""
     from xray_desktop.models.population_gate import auroc
+
+    other = judge.run(films)
+    return {
+        "auroc": round(auroc(own["ratios"], other["ratios"]), 4),
+        "flagged": round(other["flagged"], 4),
+        "n": other["n"],
+        "data": data,
+    }
+
+
+def main() -> dict[str, Any]:
     from xray_desktop.models.router import ADULT, CHILD
     from xray_desktop.services.providers import default_provider
     from xray_desktop.training import negatives
@@ -173,23 +186,20 @@ def main() -> dict[str, Any]:
     # the router's age-group head was fitted on the chest recipes' training splits: adults and children are
     # drawn from their validation and internal-test splits only
     adults = _pick(age_heldout(ADULT), ADULT_FILMS, rng) + _images(DATA / "samples" / "unlabeled_chest")
-    adult = judges["pneumonia"].run(adults)
-    out["pneumonia_adult"] = {
-        "auroc": round(auroc(own["pneumonia"]["ratios"], adult["ratios"]), 4),
-        "flagged": round(adult["flagged"], 4),
-        "n": adult["n"],
-        "data": "NIH adults: validation and internal-test films of the adult chest recipe (random) "
-        "+ samples/unlabeled_chest",
-    }
+    out["pneumonia_adult"] = other_age(
+        judges["pneumonia"],
+        own["pneumonia"],
+        adults,
+        "NIH adults: validation and internal-test films of the adult chest recipe (random) + samples/unlabeled_chest",
+    )
     children = age_heldout(CHILD) + _images(DATA / "samples" / "chest")
-    child = judges["cardiomegaly"].run(children)
-    out["cardiomegaly_paediatric"] = {
-        "auroc": round(auroc(own["cardiomegaly"]["ratios"], child["ratios"]), 4),
-        "flagged": round(child["flagged"], 4),
-        "n": child["n"],
-        "data": "children 1-5 years: validation and internal-test films of the paediatric chest recipe "
-        "+ samples/chest (the AUROC is the feature gate's alone)",
-    }
+    out["cardiomegaly_paediatric"] = other_age(
+        judges["cardiomegaly"],
+        own["cardiomegaly"],
+        children,
+        "children 1-5 years: validation and internal-test films of the paediatric chest recipe + samples/chest "
+        "(the AUROC is the feature gate's alone)",
+    )
     knees = _pick(_images(DATA / "knee_oa" / "val"), CROSS_FILMS, rng) + _images(DATA / "samples" / "knee")
     chests = _pick(_images(DATA / "pneumonia" / "train"), CROSS_FILMS // 2, rng)  # paediatric, any split
     chests += _pick(_images(cm), CROSS_FILMS // 2, rng) + _images(DATA / "samples" / "chest")

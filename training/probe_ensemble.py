@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import json
 import sys
 from pathlib import Path
 
@@ -16,13 +15,13 @@ import numpy as np
 from sklearn.metrics import roc_auc_score
 
 from xray_desktop import paths
-from xray_desktop.atomic import atomic_write_text
 from xray_desktop.imaging.loader import load_radiograph
 from xray_desktop.imaging.preprocess import prepare_input
 from xray_desktop.models.onnx_runtime import open_onnx
 from xray_desktop.models.registry import Registry
 from xray_desktop.training.data_plan import default_data_root, plan_data
 from xray_desktop.training.recipes import load_recipe
+from xray_desktop.training.reports import emit_report
 
 
 def logits(registry: Registry, ids: list[str], films: list) -> dict[str, np.ndarray]:
@@ -56,10 +55,7 @@ def main() -> int:
                 mean = np.mean([values[m] for m in combo], axis=0)
                 rows[" + ".join(combo)] = round(float(roc_auc_score(labels, mean)), 4)
         report["splits"][name] = {"n": len(films), "positives": int(labels.sum()), "auc": rows}
-    text = json.dumps(report, indent=2) + "\n"
-    if args.out:
-        atomic_write_text(args.out, text)
-    print(text)
+    emit_report(report, args.out)
     return 0
 
 

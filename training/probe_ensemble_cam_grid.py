@@ -13,13 +13,11 @@ Usage: python training/probe_ensemble_cam_grid.py MODEL_ID RECIPE --joins NAME=P
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
 import numpy as np
 
-from xray_desktop.atomic import atomic_write_text
 from xray_desktop.explain import audit, faithfulness
 from xray_desktop.explain.cam_math import resize_maps
 from xray_desktop.explain.graph import expose
@@ -28,6 +26,7 @@ from xray_desktop.models.registry import Registry
 from xray_desktop.services.explain_eval import bootstrap_ci, load_films, restore_map
 from xray_desktop.training.data_plan import default_data_root, plan_data
 from xray_desktop.training.recipes import load_recipe
+from xray_desktop.training.reports import emit_report
 
 
 def joined_gradcam(activations: list[np.ndarray], gradients: list[np.ndarray]) -> np.ndarray:
@@ -94,10 +93,7 @@ def main() -> int:
             for name, layer_paths in joins.items()
         },
     }
-    text = json.dumps(report, indent=2) + "\n"
-    if args.out:
-        atomic_write_text(args.out, text)
-    print(text)
+    emit_report(report, args.out)
     return 0
 
 

@@ -7,20 +7,19 @@ Usage: python training/probe_flip_tta.py RECIPE ID [ID ...] [--out FILE.json]
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
-from xray_desktop.atomic import atomic_write_text
 from xray_desktop.imaging.loader import load_radiograph
 from xray_desktop.imaging.preprocess import prepare_input
 from xray_desktop.models.onnx_runtime import open_onnx
 from xray_desktop.models.registry import Registry
 from xray_desktop.training.data_plan import default_data_root, plan_data
 from xray_desktop.training.recipes import load_recipe
+from xray_desktop.training.reports import emit_report
 
 
 def main() -> int:
@@ -48,10 +47,7 @@ def main() -> int:
             "auc_mirrored": round(float(roc_auc_score(labels, mirrored)), 4),
             "auc_mean_of_both": round(float(roc_auc_score(labels, (plain + mirrored) / 2)), 4),
         }
-    text = json.dumps(report, indent=2) + "\n"
-    if args.out:
-        atomic_write_text(args.out, text)
-    print(text)
+    emit_report(report, args.out)
     return 0
 
 

@@ -7,14 +7,12 @@ Usage: python training/probe_map_border.py MODEL_ID RECIPE [--films N] [--data-r
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
 import numpy as np
 
 from xray_desktop import paths
-from xray_desktop.atomic import atomic_write_text
 from xray_desktop.explain import audit, cam_math, faithfulness
 from xray_desktop.imaging.loader import load_radiograph
 from xray_desktop.imaging.preprocess import prepare_input, restore_map
@@ -23,6 +21,7 @@ from xray_desktop.models.onnx_runtime import open_onnx
 from xray_desktop.models.registry import Registry
 from xray_desktop.training.data_plan import default_data_root, plan_data
 from xray_desktop.training.recipes import load_recipe
+from xray_desktop.training.reports import emit_report
 
 
 def main() -> int:
@@ -103,10 +102,7 @@ def main() -> int:
         },
         "random_map_deletion_auc_p_normal": mean("random_deletion_normal", False),
     }
-    text = json.dumps(report, indent=2) + "\n"
-    if args.out:
-        atomic_write_text(args.out, text)
-    print(text)
+    emit_report(report, args.out)
     return 0
 
 
