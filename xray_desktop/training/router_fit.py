@@ -66,9 +66,14 @@ def _pick(paths: list[Path], count: int, rng: np.random.Generator) -> list[Path]
 
 
 def featurise(
-    paths_by_class: dict[str, list[Path]], n_negatives: int, seed: int, progress: Progress | None = None
+    paths_by_class: dict[str, list[Path]],
+    n_negatives: int,
+    seed: int,
+    progress: Progress | None = None,
+    classes: tuple[str, ...] = CLASSES,
 ) -> FilmSet:
-    """Load each film as the analysis would and compute its router features; add generated negatives."""
+    """Load each film as the analysis would and compute its router features; add generated negatives.
+    Labels are indices into `classes` (the body parts, or the age groups for the age-group head)."""
     from xray_desktop.imaging.loader import load_radiograph
 
     rows: list[np.ndarray] = []
@@ -79,7 +84,7 @@ def featurise(
         for path in paths:
             r = load_radiograph(path)
             rows.append(router_features(r.pixels, r.colour))
-            labels.append(CLASSES.index(cls))
+            labels.append(classes.index(cls))
             names.append(str(path))
             if progress is not None and len(rows) % 200 == 0:
                 progress.update(len(rows), todo, "router features")
@@ -172,23 +177,14 @@ def fit_age_head(router: BodyPartRouter, data_root: Path, progress: Progress | N
     their internal tests stay untouched), set it on `router` and return its held-out figures."""
     from sklearn.linear_model import LogisticRegression
 
-    from xray_desktop.imaging.loader import load_radiograph
+    def features(split: str) -> tuple[np.ndarray, np.ndarray]:
+        films = featurise(age_paths(Path(data_root), split), 0, seed=0, progress=progress, classes=(ADULT, CHILD))
+        return router.standardise(films.features), films.labels  # label 1 = child
 
-    def features(paths: dict[str, list[Path]]) -> tuple[np.ndarray, np.ndarray]:
-        rows, labels = [], []
-        for group, films in paths.items():
-            for path in films:
-                r = load_radiograph(path)
-                rows.append(router_features(r.pixels, r.colour))
-                labels.append(int(group == CHILD))
-                if progress is not None and len(rows) % 200 == 0:
-                    progress.update(len(rows), 0, "age-group features")
-        return router.standardise(np.stack(rows)), np.array(labels)
-
-    x, y = features(age_paths(Path(data_root), "train"))
+    x, y = features("train")
     model = LogisticRegression(C=0.1, max_iter=3000).fit(x, y)
     router.age = AgeGroupHead(model.coef_[0].astype(np.float32), float(model.intercept_[0]), AGE_MIN_CONFIDENCE)
-    vx, vy = features(age_paths(Path(data_root), "validation"))
+    vx, vy = features("validation")
     p_child = router.age.p_child(vx)
     figures = {
         "trained_on": {CHILD: int(y.sum()), ADULT: int((1 - y).sum())},
